@@ -1,0 +1,1 @@
+"""The harness: compare two implementations of the comparison protocol."""

@@ -1,0 +1,1 @@
+"""The scratch MLP's twin in Keras."""

@@ -1,0 +1,53 @@
+r"""The two losses the MLP can descend, with their gradients.
+
+``"mse"`` is Keras's ``mean_squared_error`` with its default reduction: the
+mean over the ``k`` outputs, then the mean over the ``B`` samples of a batch,
+
+.. math::  L_{mse} = \frac{1}{B}\sum_{b}\frac{1}{k}\sum_{j}(\hat y_{bj} - y_{bj})^2,
+           \qquad \frac{\partial L_{mse}}{\partial \hat y} = \frac{2}{Bk}(\hat y - y).
+
+``"seed"`` is what the seed's code really descends: half the *sum* of squared
+errors of one sample, averaged over the batch (at batch size 1 this is exactly
+the seed's per-sample rule ``weights += lr * a^T (t - o) a (1 - a)``),
+
+.. math::  L_{seed} = \frac{1}{B}\sum_{b}\frac{1}{2}\sum_{j}(\hat y_{bj} - y_{bj})^2,
+           \qquad \frac{\partial L_{seed}}{\partial \hat y} = \frac{1}{B}(\hat y - y).
+
+So :math:`L_{seed} = \frac{k}{2} L_{mse}`, and one SGD step on ``"seed"`` at
+learning rate ``lr`` is one step on ``"mse"`` at ``lr * k / 2``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+Array = np.ndarray
+
+
+def mse(target: Array, output: Array) -> float:
+    r"""Mean squared error :math:`\frac{1}{Bk}\sum (y - \hat y)^2` (the seed's ``_mse``)."""
+    return float(np.mean((target - output) ** 2))
+
+
+def mse_gradient(target: Array, output: Array) -> Array:
+    r""":math:`\partial L_{mse} / \partial \hat y = \frac{2}{Bk}(\hat y - y)`."""
+    return (output - target) * (2 / output.size)
+
+
+def seed_loss(target: Array, output: Array) -> float:
+    r"""The seed's rule: :math:`\frac{1}{B}\sum_b \frac12 \sum_j (y - \hat y)^2`."""
+    return float(0.5 * np.sum((target - output) ** 2) / output.shape[0])
+
+
+def seed_loss_gradient(target: Array, output: Array) -> Array:
+    r""":math:`\partial L_{seed} / \partial \hat y = \frac{1}{B}(\hat y - y)`."""
+    return (output - target) / output.shape[0]
+
+
+#: name -> (loss value, gradient with respect to the output)
+LOSSES: dict[str, tuple[Callable[[Array, Array], float], Callable[[Array, Array], Array]]] = {
+    "mse": (mse, mse_gradient),
+    "seed": (seed_loss, seed_loss_gradient),
+}

@@ -1,0 +1,184 @@
+"""Argument checks shared by every implementation of the comparison protocol.
+
+Each check raises a ``TypeError`` or ``ValueError`` whose message starts with
+the argument's name and says what is wrong, *before* the caller changes any
+state. ``keras_equiv`` imports these same functions, so both sides refuse the
+same bad input with the same words.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+
+from .activations import ACTIVATIONS
+from .losses import LOSSES
+
+INITS = ("uniform", "glorot_uniform")
+DTYPES = ("float32", "float64")
+
+
+def check_layer_size(name: str, value: object) -> int:
+    """Return ``value`` as an int if it is a positive integer (bools refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a positive int, got {value!r} of type {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value}")
+    return int(value)
+
+
+def check_architecture(num_inputs: object, hidden_layers: object, num_outputs: object) -> list[int]:
+    """Return the layer sizes ``[num_inputs, *hidden_layers, num_outputs]``."""
+    sizes = [check_layer_size("num_inputs", num_inputs)]
+    if isinstance(hidden_layers, (str, bytes)) or not isinstance(hidden_layers, Sequence):
+        raise TypeError(f"hidden_layers must be a list of positive ints, got {hidden_layers!r}")
+    sizes += [check_layer_size(f"hidden_layers[{i}]", h) for i, h in enumerate(hidden_layers)]
+    sizes.append(check_layer_size("num_outputs", num_outputs))
+    return sizes
+
+
+def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
+    """Return ``value`` if it is one of ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
+def check_activations(activation: object, num_layers: int) -> list[str]:
+    """One activation name per Dense layer, from one name or a list of them."""
+    names = sorted(ACTIVATIONS)
+    if isinstance(activation, str):
+        return [check_choice("activation", activation, names)] * num_layers
+    if not isinstance(activation, Sequence) or len(activation) != num_layers:
+        raise ValueError(
+            f"activation must be one name or a list of {num_layers} names "
+            f"(one per Dense layer), got {activation!r}"
+        )
+    return [check_choice(f"activation[{i}]", a, names) for i, a in enumerate(activation)]
+
+
+def check_loss(loss: object) -> str:
+    return check_choice("loss", loss, sorted(LOSSES))
+
+
+def check_init(init: object) -> str:
+    return check_choice("init", init, INITS)
+
+
+def check_dtype(dtype: object) -> np.dtype:
+    """Return the NumPy dtype for ``"float32"``/``"float64"`` (or those dtypes)."""
+    try:
+        name = np.dtype(dtype).name  # type: ignore[arg-type]
+    except TypeError:
+        name = None
+    if name not in DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}; got {dtype!r}")
+    return np.dtype(name)
+
+
+def _as_finite_array(name: str, value: object, dtype: np.dtype) -> np.ndarray:
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be an array of numbers: {error}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
+    array = array.astype(dtype, copy=False)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or inf")
+    return array
+
+
+def check_inputs(x: object, num_inputs: int, dtype: np.dtype) -> np.ndarray:
+    """Return ``x`` as a finite array of ``dtype``, shape ``(num_inputs,)`` or ``(n, num_inputs)``.
+
+    A 1-D ``x`` is one sample, a 2-D ``x`` a batch of samples (one per row).
+    """
+    inputs = _as_finite_array("x", x, dtype)
+    if inputs.ndim not in (1, 2) or inputs.shape[-1] != num_inputs:
+        raise ValueError(
+            f"x must have shape ({num_inputs},) or (n, {num_inputs}) for this "
+            f"network's {num_inputs} inputs, got shape {inputs.shape}"
+        )
+    if inputs.ndim == 2 and inputs.shape[0] == 0:
+        raise ValueError("x has zero samples")
+    return inputs
+
+
+def check_targets(y: object, inputs: np.ndarray, num_outputs: int, dtype: np.dtype) -> np.ndarray:
+    """Return ``y`` as a finite array of the exact shape the outputs have.
+
+    Targets are never broadcast: for a 1-output network, ``y`` of shape
+    ``(n,)`` would broadcast against outputs of shape ``(n, 1)`` into an
+    ``(n, n)`` loss, so it is refused with the reshape that fixes it.
+    """
+    targets = _as_finite_array("y", y, dtype)
+    expected = (num_outputs,) if inputs.ndim == 1 else (inputs.shape[0], num_outputs)
+    if targets.shape != expected:
+        hint = ""
+        if inputs.ndim == 2 and targets.shape == (inputs.shape[0],) and num_outputs == 1:
+            hint = (
+                "; a 1-D y would broadcast silently against (n, 1) outputs, "
+                "pass y.reshape(-1, 1) instead"
+            )
+        raise ValueError(f"y must have shape {expected} to match x and the outputs, got {targets.shape}{hint}")
+    return targets
+
+
+def check_epochs(epochs: object) -> int:
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral):
+        raise TypeError(f"epochs must be an int, got {epochs!r}")
+    if epochs < 0:
+        raise ValueError(f"epochs must be >= 0, got {epochs}")
+    return int(epochs)
+
+
+def check_learning_rate(learning_rate: object) -> float:
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real):
+        raise TypeError(f"learning_rate must be a real number, got {learning_rate!r}")
+    if not math.isfinite(learning_rate) or learning_rate <= 0:
+        raise ValueError(f"learning_rate must be finite and > 0, got {learning_rate}")
+    return float(learning_rate)
+
+
+def check_batch_size(batch_size: object) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
+        raise TypeError(f"batch_size must be an int, got {batch_size!r}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    return int(batch_size)
+
+
+def check_shuffle(shuffle: object) -> int | None:
+    """``None`` keeps the sample order; a non-negative int seeds the shuffle."""
+    if shuffle is None:
+        return None
+    if isinstance(shuffle, bool) or not isinstance(shuffle, numbers.Integral) or shuffle < 0:
+        raise TypeError(f"shuffle must be None or a non-negative int seed, got {shuffle!r}")
+    return int(shuffle)
+
+
+def check_seed(seed: object) -> int | None:
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise TypeError(f"seed must be None or a non-negative int, got {seed!r}")
+    return int(seed)
+
+
+def check_weights(weights: object, shapes: Sequence[tuple[int, ...]], dtype: np.dtype) -> list[np.ndarray]:
+    """Return new weights as fresh arrays of ``dtype`` if count, shapes and values are right."""
+    if isinstance(weights, np.ndarray) or not isinstance(weights, Sequence):
+        raise TypeError(f"weights must be a list of {len(shapes)} arrays, got {type(weights).__name__}")
+    if len(weights) != len(shapes):
+        raise ValueError(f"weights must be a list of {len(shapes)} arrays, got {len(weights)}")
+    checked = []
+    for i, (array, shape) in enumerate(zip(weights, shapes)):
+        array = _as_finite_array(f"weights[{i}]", array, dtype)
+        if array.shape != tuple(shape):
+            raise ValueError(f"weights[{i}] must have shape {tuple(shape)}, got {array.shape}")
+        checked.append(np.array(array, dtype=dtype, copy=True))
+    return checked
