@@ -1,0 +1,241 @@
+"""``KerasMLP``: the scratch MLP's twin, a plain ``keras.Sequential``.
+
+What a learner would write themselves is :func:`build_model` and
+:func:`compile_model`; the class around them only adds the comparison
+protocol and the copying of weights both ways.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+import scratch
+from scratch import TrainingDivergedError
+from scratch import validation as check
+from scratch.batching import epoch_orders
+
+from ._tf import keras, tf
+from .floatx import keras_floatx
+from .losses import make_loss
+
+#: Default for ``steps_per_execution``: run up to this many training steps in
+#: one call into the TensorFlow graph. It changes no number (the tests check
+#: bit-identical losses and weights against ``steps_per_execution=1``) and
+#: removes most of ``fit``'s per-step Python overhead at small batch sizes.
+STEPS_PER_EXECUTION = 1000
+
+
+def build_model(
+    layer_sizes: Sequence[int], activations: Sequence[str], use_bias: bool, dtype: str
+) -> keras.Sequential:
+    """The network as a learner writes it: an ``Input`` then one ``Dense`` per layer."""
+    layers = [keras.Input(shape=(layer_sizes[0],), dtype=dtype)]
+    for units, activation in zip(layer_sizes[1:], activations):
+        layers.append(keras.layers.Dense(units, activation=activation, use_bias=use_bias, dtype=dtype))
+    return keras.Sequential(layers)
+
+
+def compile_model(model: keras.Sequential, loss: str, dtype: str, steps_per_execution: int = 1) -> None:
+    """Plain SGD (no momentum, no weight decay) on the MSE, all in ``dtype``."""
+    with keras_floatx(dtype):
+        model.compile(
+            optimizer=keras.optimizers.SGD(learning_rate=0.01),  # set by each train() call
+            loss=make_loss(loss, dtype),
+            steps_per_execution=steps_per_execution,
+        )
+
+
+class KerasMLP:
+    """The same network as :class:`scratch.MLP`, built and trained by Keras.
+
+    The constructor takes the same arguments as ``scratch.MLP`` and starts from
+    the very same initial weights: they are drawn by NumPy exactly as
+    ``scratch.MLP`` draws them (``init="glorot_uniform"`` included) and copied
+    in, so ``KerasMLP(..., seed=s)`` and ``MLP(..., seed=s)`` are one network.
+
+    Parameters
+    ----------
+    steps_per_execution : int
+        Passed to ``model.compile``: training steps per graph call. 1 is
+        Keras's default; the default here, 1000, gives the same numbers faster.
+    """
+
+    def __init__(
+        self,
+        num_inputs: int = 3,
+        hidden_layers: Sequence[int] = (3, 3),
+        num_outputs: int = 2,
+        *,
+        activation: str | Sequence[str] = "sigmoid",
+        use_bias: bool = False,
+        dtype: str = "float64",
+        init: str = "uniform",
+        seed: int | None = None,
+        loss: str = "mse",
+        steps_per_execution: int = STEPS_PER_EXECUTION,
+    ) -> None:
+        twin = scratch.MLP(
+            num_inputs,
+            hidden_layers,
+            num_outputs,
+            activation=activation,
+            use_bias=use_bias,
+            dtype=dtype,
+            init=init,
+            seed=seed,
+            loss=loss,
+        )
+        check.check_layer_size("steps_per_execution", steps_per_execution)
+        self._take_config(twin)
+        self.steps_per_execution = int(steps_per_execution)
+        self.model = build_model(twin.layer_sizes, self.activation, self.use_bias, self.dtype.name)
+        compile_model(self.model, self.loss, self.dtype.name, self.steps_per_execution)
+        self.set_weights(twin.get_weights())
+
+    def _take_config(self, mlp: scratch.MLP) -> None:
+        """Copy the checked architecture attributes of ``mlp``, the same names."""
+        for name in ("layer_sizes", "num_inputs", "hidden_layers", "num_outputs", *mlp_config(mlp)):
+            setattr(self, name, getattr(mlp, name))
+
+    def __repr__(self) -> str:
+        return (
+            f"KerasMLP({self.num_inputs}, {self.hidden_layers}, {self.num_outputs}, "
+            f"activation={self.activation}, use_bias={self.use_bias}, "
+            f"dtype={self.dtype.name!r}, loss={self.loss!r})"
+        )
+
+    # ------------------------------------------------------------ conversion
+    @classmethod
+    def from_scratch(cls, mlp: scratch.MLP, **kwargs) -> KerasMLP:
+        """The same architecture as ``mlp``, with a copy of its current weights."""
+        if not isinstance(mlp, scratch.MLP):
+            raise TypeError(f"from_scratch expects a scratch.MLP, got {type(mlp).__name__}")
+        twin = cls(mlp.num_inputs, mlp.hidden_layers, mlp.num_outputs, **mlp_config(mlp), **kwargs)
+        twin.set_weights(mlp.get_weights())
+        return twin
+
+    def to_scratch(self) -> scratch.MLP:
+        """A ``scratch.MLP`` with this architecture and a copy of these weights."""
+        mlp = scratch.MLP(self.num_inputs, self.hidden_layers, self.num_outputs, **mlp_config(self))
+        mlp.set_weights(self.get_weights())
+        return mlp
+
+    # ---------------------------------------------- the comparison protocol
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of ``[W0, (b0,) W1, (b1,) ...]``, Keras's own order."""
+        return self.model.get_weights()
+
+    def set_weights(self, weights: Sequence[np.ndarray]) -> None:
+        """Replace every parameter; on any error the old ones are kept."""
+        shapes = [tuple(v.shape) for v in self.model.weights]
+        self.model.set_weights(check.check_weights(weights, shapes, self.dtype))
+
+    def _inputs(self, x: np.ndarray) -> np.ndarray:
+        return check.check_inputs(x, self.num_inputs, self.dtype)
+
+    def _checked_pair(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        inputs = self._inputs(x)
+        targets = check.check_targets(y, inputs, self.num_outputs, self.dtype)
+        return np.atleast_2d(inputs), np.atleast_2d(targets)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """``model(x)``: the outputs for one sample or a batch."""
+        inputs = self._inputs(x)
+        outputs = self.model(np.atleast_2d(inputs), training=False).numpy()
+        return outputs[0] if inputs.ndim == 1 else outputs
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """``model.predict(x)``: what users call; the same numbers as ``forward``."""
+        inputs = self._inputs(x)
+        with keras_floatx(self.dtype.name):
+            outputs = self.model.predict(np.atleast_2d(inputs), verbose=0)
+        return outputs[0] if inputs.ndim == 1 else outputs
+
+    def gradients(self, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+        """``dLoss/dθ`` by ``tf.GradientTape`` over the model's own compiled loss."""
+        inputs, targets = self._checked_pair(x, y)
+        with keras_floatx(self.dtype.name), tf.GradientTape() as tape:
+            outputs = self.model(inputs, training=True)
+            loss = self.model.compute_loss(x=inputs, y=targets, y_pred=outputs)
+        return [g.numpy() for g in tape.gradient(loss, self.model.trainable_weights)]
+
+    def evaluate(self, x: np.ndarray, y: np.ndarray) -> float:
+        """``model.evaluate`` on the whole of ``(x, y)`` as one batch."""
+        inputs, targets = self._checked_pair(x, y)
+        with keras_floatx(self.dtype.name):
+            return float(self.model.evaluate(inputs, targets, batch_size=len(inputs), verbose=0))
+
+    def train(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        epochs: int,
+        learning_rate: float,
+        batch_size: int = 1,
+        shuffle: int | None = None,
+        verbose: bool = False,
+    ) -> list[float]:
+        """``model.fit`` with ``shuffle=False``, returning ``History.history["loss"]``.
+
+        With ``shuffle=None`` this is one ``fit(x, y, batch_size, epochs,
+        shuffle=False)`` call. With an int ``shuffle`` Keras must see the
+        scratch side's order, so each epoch is one ``fit`` call on the samples
+        permuted by :func:`scratch.batching.epoch_orders` (``initial_epoch``
+        keeps the epoch count running).
+        """
+        inputs, targets = self._checked_pair(x, y)
+        epochs = check.check_epochs(epochs)
+        learning_rate = check.check_learning_rate(learning_rate)
+        batch_size = check.check_batch_size(batch_size)
+        shuffle = check.check_shuffle(shuffle)
+        fit_kwargs = dict(
+            batch_size=batch_size,
+            shuffle=False,
+            verbose=2 if verbose else 0,
+            callbacks=[StopOnNonFiniteLoss()],
+        )
+        with keras_floatx(self.dtype.name):
+            self.model.optimizer.learning_rate = learning_rate
+            if shuffle is None:
+                history = self.model.fit(inputs, targets, epochs=epochs, **fit_kwargs)
+                return _finite_losses(history.history.get("loss", []))
+            losses = []
+            for epoch, order in enumerate(epoch_orders(len(inputs), epochs, shuffle)):
+                history = self.model.fit(
+                    inputs[order], targets[order], initial_epoch=epoch, epochs=epoch + 1, **fit_kwargs
+                )
+                losses += _finite_losses(history.history["loss"], first_epoch=epoch + 1)
+            return losses
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Like ``keras.callbacks.TerminateOnNaN``, without printing: ``train`` raises instead."""
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if logs and not math.isfinite(float(logs.get("loss", 0.0))):
+            self.model.stop_training = True
+
+
+def _finite_losses(losses: Sequence[float], first_epoch: int = 1) -> list[float]:
+    """The epoch losses as floats; the first NaN or inf one raises, naming its epoch."""
+    for epoch, loss in enumerate(losses, start=first_epoch):
+        if not math.isfinite(loss):
+            raise TrainingDivergedError(
+                f"training diverged at epoch {epoch}: the loss is {loss}; try a smaller learning_rate"
+            )
+    return [float(loss) for loss in losses]
+
+
+def mlp_config(mlp: scratch.MLP | KerasMLP) -> dict:
+    """The keyword arguments that rebuild ``mlp``'s architecture."""
+    return dict(
+        activation=list(mlp.activation),
+        use_bias=mlp.use_bias,
+        dtype=mlp.dtype.name,
+        init=mlp.init,
+        seed=mlp.seed,
+        loss=mlp.loss,
+    )

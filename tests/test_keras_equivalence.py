@@ -1,0 +1,164 @@
+"""scratch.MLP and keras_equiv.KerasMLP are one network: outputs, gradients, training.
+
+Keras is the independent witness here: its Dense layers, GradientTape and
+``fit`` compute every number without any code of ours.
+
+Forward and gradient checks run the full product of activations x bias x
+architectures x dtypes. Training runs 50 (float64) or 20 (float32) epochs of
+``fit``, about a second each, so it covers the factors with a covering design
+instead: every activation meets every architecture, and each of bias,
+batch size (1, or 32 with a partial last batch) and shuffle takes both its
+values with every activation and every architecture.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from equivalence_helpers import (
+    ACTIVATIONS,
+    ARCHITECTURES,
+    EPOCHS,
+    RTOL,
+    TRAIN_RTOL,
+    assert_all_close,
+    assert_close,
+    make_data,
+    make_mlp,
+)
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import scratch
+
+keras_equiv = pytest.importorskip("keras_equiv")
+KerasMLP = keras_equiv.KerasMLP
+
+DTYPES = ["float64", "float32"]
+STATIC_CASES = list(itertools.product(DTYPES, ACTIVATIONS, [False, True], ARCHITECTURES))
+
+# (use_bias, batch_size, shuffle): any two columns take all four pairs of values.
+ORTHOGONAL_ROWS = [(False, 1, None), (False, 32, 11), (True, 1, 11), (True, 32, None)]
+TRAIN_CASES = [
+    (activation, arch, *ORTHOGONAL_ROWS[i % 4])
+    for i, (activation, arch) in enumerate(itertools.product(ACTIVATIONS, ARCHITECTURES))
+]
+
+
+def case_id(case: tuple) -> str:
+    return "-".join("bias" if v is True else "nobias" if v is False else str(v) for v in case)
+
+
+@pytest.mark.parametrize("dtype, activation, use_bias, arch", STATIC_CASES, ids=map(case_id, STATIC_CASES))
+def test_forward_and_gradients_agree(dtype, activation, use_bias, arch):
+    mlp = make_mlp(arch, activation, use_bias, dtype)
+    twin = KerasMLP.from_scratch(mlp)
+    x, y = make_data(mlp)
+
+    assert_close(mlp.forward(x), twin.forward(x), RTOL[dtype], "forward")
+    assert_close(mlp.forward(x[0]), twin.forward(x[0]), RTOL[dtype], "forward, one 1-D sample")
+    assert_all_close(mlp.gradients(x, y), twin.gradients(x, y), RTOL[dtype], "gradient")
+    assert mlp.evaluate(x, y) == pytest.approx(twin.evaluate(x, y), rel=RTOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("activation, arch, use_bias, batch_size, shuffle", TRAIN_CASES, ids=map(case_id, TRAIN_CASES))
+def test_training_agrees(dtype, activation, arch, use_bias, batch_size, shuffle):
+    mlp = make_mlp(arch, activation, use_bias, dtype)
+    twin = KerasMLP.from_scratch(mlp)
+    x, y = make_data(mlp)
+    kwargs = dict(epochs=EPOCHS[dtype], learning_rate=0.05, batch_size=batch_size, shuffle=shuffle)
+
+    losses, keras_losses = mlp.train(x, y, **kwargs), twin.train(x, y, **kwargs)
+
+    assert len(losses) == len(keras_losses) == EPOCHS[dtype]
+    assert_close(np.array(losses), np.array(keras_losses), TRAIN_RTOL[dtype], "per-epoch losses")
+    assert_all_close(mlp.get_weights(), twin.get_weights(), TRAIN_RTOL[dtype], "final weights")
+
+
+@pytest.mark.parametrize("batch_size, shuffle", [(1, None), (32, 5)])
+def test_seed_rule_agrees_on_both_sides(batch_size, shuffle):
+    """``loss="seed"`` (1/2 sum of squares per sample) with 3 outputs, so it differs from mse."""
+    mlp = scratch.MLP(3, [4], 3, use_bias=True, init="glorot_uniform", seed=1, loss="seed")
+    twin = KerasMLP.from_scratch(mlp)
+    x, y = make_data(mlp)
+
+    assert_all_close(mlp.gradients(x, y), twin.gradients(x, y), RTOL["float64"], "seed-rule gradient")
+    losses = mlp.train(x, y, 50, 0.05, batch_size=batch_size, shuffle=shuffle)
+    keras_losses = twin.train(x, y, 50, 0.05, batch_size=batch_size, shuffle=shuffle)
+    assert_close(np.array(losses), np.array(keras_losses), TRAIN_RTOL["float64"], "seed-rule losses")
+    assert_all_close(mlp.get_weights(), twin.get_weights(), TRAIN_RTOL["float64"], "seed-rule weights")
+
+
+def test_seed_rule_in_keras_is_mse_at_lr_times_k_over_2():
+    """The Keras seed loss descends exactly as Keras mse does at lr * k / 2 (k = 3 outputs)."""
+    seed_twin = KerasMLP(3, [4], 3, init="glorot_uniform", seed=2, loss="seed")
+    mse_twin = KerasMLP(3, [4], 3, init="glorot_uniform", seed=2, loss="mse")
+    x, y = make_data(seed_twin.to_scratch())
+    seed_twin.train(x, y, 5, 0.1)
+    mse_twin.train(x, y, 5, 0.1 * 3 / 2)
+    assert_all_close(seed_twin.get_weights(), mse_twin.get_weights(), 1e-12, "seed vs mse at lr*k/2")
+
+
+@pytest.mark.parametrize("batch_size", [1, 32])
+def test_steps_per_execution_changes_no_bit(batch_size):
+    """The fast path (``steps_per_execution``) gives bit-identical losses and weights."""
+    mlp = make_mlp("3-[7,4]-2", "mix", True)
+    x, y = make_data(mlp)
+    fast, plain = KerasMLP.from_scratch(mlp), KerasMLP.from_scratch(mlp, steps_per_execution=1)
+    assert fast.train(x, y, 3, 0.1, batch_size=batch_size) == plain.train(x, y, 3, 0.1, batch_size=batch_size)
+    for a, b in zip(fast.get_weights(), plain.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_same_comparison_twice_is_bit_identical():
+    runs = []
+    for _ in range(2):
+        twin = KerasMLP(3, [7, 4], 2, activation="tanh", use_bias=True, init="glorot_uniform", seed=4)
+        x, y = make_data(twin.to_scratch())
+        runs.append((twin.train(x, y, 3, 0.1, batch_size=8, shuffle=9), twin.get_weights(), twin.gradients(x, y)))
+    assert runs[0][0] == runs[1][0]
+    for a, b in zip(runs[0][1] + runs[0][2], runs[1][1] + runs[1][2]):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_weights_round_trip_bit_for_bit(dtype):
+    mlp = make_mlp("3-[7,4]-2", "mix", True, dtype)
+    back = KerasMLP.from_scratch(mlp).to_scratch()
+    assert back.activation == mlp.activation and back.use_bias and back.dtype == mlp.dtype
+    for a, b in zip(mlp.get_weights(), back.get_weights()):
+        assert a.dtype == b.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(a, b)
+
+
+def test_same_constructor_gives_the_same_network():
+    kwargs = dict(activation="relu", use_bias=True, init="glorot_uniform", seed=3)
+    for a, b in zip(scratch.MLP(3, [7, 4], 2, **kwargs).get_weights(), KerasMLP(3, [7, 4], 2, **kwargs).get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.data(),
+    num_inputs=st.integers(1, 4),
+    hidden=st.lists(st.integers(1, 6), max_size=2),
+    num_outputs=st.integers(1, 3),
+    use_bias=st.booleans(),
+    num_samples=st.integers(1, 9),
+)
+def test_random_networks_agree(data, num_inputs, hidden, num_outputs, use_bias, num_samples):
+    activation = data.draw(st.lists(st.sampled_from(["sigmoid", "tanh", "relu", "linear"]),
+                                    min_size=len(hidden) + 1, max_size=len(hidden) + 1))
+    seed = data.draw(st.integers(0, 2**16))
+    mlp = scratch.MLP(num_inputs, hidden, num_outputs, activation=activation, use_bias=use_bias,
+                      init="glorot_uniform", seed=seed)
+    rng = np.random.default_rng(seed)
+    mlp.set_weights([rng.uniform(-1, 1, w.shape) for w in mlp.get_weights()])
+    x = rng.uniform(-2, 2, (num_samples, num_inputs))
+    y = rng.uniform(-1, 1, (num_samples, num_outputs))
+    twin = KerasMLP.from_scratch(mlp, steps_per_execution=1)
+    assert_close(mlp.forward(x), twin.forward(x), RTOL["float64"], "forward")
+    assert_all_close(mlp.gradients(x, y), twin.gradients(x, y), RTOL["float64"], "gradient")
