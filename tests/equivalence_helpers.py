@@ -71,9 +71,9 @@ def assert_close(mine: np.ndarray, theirs: np.ndarray, rtol: float, what: str) -
     floor = 64 * np.finfo(theirs.dtype).eps * scale
     excess = np.abs(mine - theirs) - (rtol * np.maximum(np.abs(mine), np.abs(theirs)) + floor)
     if np.any(excess > 0):
-        worst = np.unravel_index(np.argmax(excess), excess.shape) if excess.ndim else ()
+        worst = tuple(int(i) for i in np.unravel_index(np.argmax(excess), excess.shape))
         raise AssertionError(
-            f"{what}: scratch {mine[worst]!r} vs keras {theirs[worst]!r} at index {worst} "
+            f"{what}: scratch {float(mine[worst])!r} vs keras {float(theirs[worst])!r} at index {worst} "
             f"differ by {abs(mine[worst] - theirs[worst]):.3e} > rtol {rtol:g} (+ floor {floor:.1e})"
         )
 

@@ -125,3 +125,14 @@ def test_without_tensorflow_import_says_how_to_install_and_scratch_works():
     assert result.returncode == 0, result.stderr
     assert "(1,)" in result.stdout
     assert "pip install" in result.stdout and "tensorflow" in result.stdout
+
+
+def test_keras_3_warns_about_nothing_we_do():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        twin = KerasMLP(2, [5], 1, use_bias=True, seed=0)
+        x, y = make_data(twin.to_scratch(), num_samples=9)
+        twin.train(x, y, 2, 0.1, batch_size=4, shuffle=1)
+        twin.gradients(x, y), twin.predict(x), twin.evaluate(x, y)
