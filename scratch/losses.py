@@ -19,16 +19,21 @@ learning rate ``lr`` is one step on ``"mse"`` at ``lr * k / 2``.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 Array = np.ndarray
 
 
+def sum_of_squares(error: Array) -> float:
+    r""":math:`\sum_i e_i^2`, as the dot product of ``error`` with itself (one BLAS call)."""
+    return float(np.vdot(error, error))
+
+
 def mse(target: Array, output: Array) -> float:
     r"""Mean squared error :math:`\frac{1}{Bk}\sum (y - \hat y)^2` (the seed's ``_mse``)."""
-    return float(np.mean((target - output) ** 2))
+    return sum_of_squares(target - output) / output.size
 
 
 def mse_gradient(target: Array, output: Array) -> Array:
@@ -38,7 +43,7 @@ def mse_gradient(target: Array, output: Array) -> Array:
 
 def seed_loss(target: Array, output: Array) -> float:
     r"""The seed's rule: :math:`\frac{1}{B}\sum_b \frac12 \sum_j (y - \hat y)^2`."""
-    return float(0.5 * np.sum((target - output) ** 2) / output.shape[0])
+    return 0.5 * sum_of_squares(target - output) / output.shape[0]
 
 
 def seed_loss_gradient(target: Array, output: Array) -> Array:

@@ -84,6 +84,8 @@ class MLP:
         self.num_outputs = self.layer_sizes[-1]
         num_layers = len(self.layer_sizes) - 1
         self.activation = check.check_activations(activation, num_layers)
+        # (f_l, f_l') of each Dense layer, looked up once rather than on every step
+        self._activation_functions = [ACTIVATIONS[name] for name in self.activation]
         if not isinstance(use_bias, bool):
             raise TypeError(f"use_bias must be True or False, got {use_bias!r}")
         self.use_bias = use_bias
@@ -146,10 +148,10 @@ class MLP:
         """``forward_propagate`` on an already checked 2-D batch."""
         activations = [inputs]
         for layer, weights in enumerate(self.weights):
-            z = activations[-1] @ weights
+            z = np.dot(activations[-1], weights)
             if self.use_bias:
                 z += self.biases[layer]
-            activate = ACTIVATIONS[self.activation[layer]][0]
+            activate = self._activation_functions[layer][0]
             activations.append(activate(z))
         self.activations = activations
         return activations[-1]
@@ -195,13 +197,13 @@ class MLP:
     def _backward(self, error: Array, input_error: bool) -> Array | None:
         """``back_propagate`` on a checked 2-D error; skip ``dL/dx`` if not needed."""
         for layer in reversed(range(len(self.weights))):
-            derivative = ACTIVATIONS[self.activation[layer]][1]
+            derivative = self._activation_functions[layer][1]
             delta = error * derivative(self.activations[layer + 1])
-            self.derivatives[layer] = self.activations[layer].T @ delta
+            self.derivatives[layer] = np.dot(self.activations[layer].T, delta)
             if self.use_bias:
                 self.bias_derivatives[layer] = delta.sum(axis=0)
             if layer > 0 or input_error:
-                error = delta @ self.weights[layer].T
+                error = np.dot(delta, self.weights[layer].T)
         return error if input_error else None
 
     def gradient_descent(self, learning_rate: float) -> None:

@@ -1,0 +1,318 @@
+"""How fast is ``scratch.MLP``, next to the seed's original code and the machine's BLAS?
+
+Run ``python benchmarks/bench_scratch.py`` (``--quick`` for fewer repeats).
+
+Everything is measured in the same run, on the same machine:
+
+1. Batch-1 training on the seed's task (2-5-1 sigmoid, 1000 samples of
+   ``sum_dataset``, lr 0.1) in samples/s, next to the seed's original
+   per-sample algorithm (musikalkemist/DeepLearningForAudioWithPython,
+   lesson 08 ``mlp.py``), re-implemented below as :class:`SeedOriginalMLP`.
+2. float32 mini-batch training of 784-512-512-10 (sigmoid) at batch 128 in
+   GFLOP/s, counting ``6 * B * sum(n_in * n_out)`` per step (forward, error
+   and weight gradient: three GEMMs per layer), and forward only in GFLOP/s
+   (``2 * B * sum(n_in * n_out)``), next to the machine's own float32 and
+   float64 GEMM throughput.
+
+Every figure is the median of several timed repeats (``time.perf_counter``)
+after a warm-up. The functions are importable so that other commands can reuse
+them; this is a benchmark, never a test: nothing here asserts on wall-clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from scratch import MLP, sum_dataset
+
+BIG_LAYERS = (784, 512, 512, 10)
+BIG_BATCH = 128
+SEED_LAYERS = (2, 5, 1)
+
+
+# ----------------------------------------------------------------- timing
+def median_seconds(run: Callable[[], object], repeats: int = 5, warmup: int = 1) -> float:
+    """Median wall-clock seconds of ``run()`` over ``repeats`` calls, after ``warmup`` calls."""
+    for _ in range(warmup):
+        run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def warm_up_cpu(seconds: float = 1.0) -> None:
+    """Run float32 GEMMs for ``seconds`` so that clocks and BLAS threads are up before timing."""
+    a = np.ones((512, 512), dtype=np.float32)
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        a @ a
+
+
+def blas_description() -> str:
+    """The BLAS NumPy calls, with its thread count (from threadpoolctl, if installed)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown (threadpoolctl not installed)"
+    libraries = [
+        f"{info.get('internal_api')} {info.get('version')} ({info.get('architecture')}, "
+        f"{info.get('num_threads')} threads)"
+        for info in threadpool_info()
+        if info.get("user_api") == "blas"
+    ]
+    return "; ".join(libraries) or "none found"
+
+
+# ------------------------------------------------------------------- GEMM
+def measure_gemm(dtype: str, m: int, k: int, n: int, repeats: int = 15, warmup: int = 3) -> float:
+    """GFLOP/s of ``(m, k) @ (k, n)`` into a preallocated output (``2 m k n`` FLOPs)."""
+    rng = np.random.default_rng(0)
+    a = rng.random((m, k)).astype(dtype)
+    b = rng.random((k, n)).astype(dtype)
+    out = np.empty((m, n), dtype=dtype)
+    seconds = median_seconds(lambda: np.matmul(a, b, out=out), repeats, warmup)
+    return 2 * m * k * n / seconds / 1e9
+
+
+def gemm_shapes(layers: Sequence[int] = BIG_LAYERS, batch: int = BIG_BATCH) -> list[tuple[int, int, int]]:
+    """The GEMMs of one training step of a Dense stack, plus a big square one for the peak.
+
+    Forward ``(B, n_in) @ (n_in, n_out)``, weight gradient ``(n_in, B) @ (B, n_out)``
+    and, above the first layer, error ``(B, n_out) @ (n_out, n_in)``.
+    """
+    shapes = []
+    for n_in, n_out in itertools.pairwise(layers):
+        if min(n_in, n_out) >= 64:  # the 10-wide output layer's GEMMs are too small to say anything
+            shapes += [(batch, n_in, n_out), (n_in, batch, n_out)]
+    shapes.append((1024, 1024, 1024))
+    return shapes
+
+
+# ------------------------------------------------- the seed's original MLP
+class SeedOriginalMLP:
+    """The seed's algorithm as it was written (lesson 08 ``mlp.py``), as the baseline.
+
+    One 1-D sample at a time, ``np.dot``, ``1 / (1 + np.exp(-x))``, reshapes for
+    the outer product, ``weights += derivatives * lr`` and the epoch error as
+    the mean of ``np.average((target - output) ** 2)`` over samples. The only
+    change: the initial weights can be passed in, and ``train`` returns the
+    epoch errors instead of printing them.
+    """
+
+    def __init__(self, layers: Sequence[int], weights: Sequence[np.ndarray] | None = None) -> None:
+        if weights is None:
+            weights = [np.random.rand(n_in, n_out) for n_in, n_out in itertools.pairwise(layers)]  # noqa: NPY002
+        self.weights = [np.array(w, dtype=float) for w in weights]
+        self.derivatives = [np.zeros_like(w) for w in self.weights]
+        self.activations = [np.zeros(n) for n in layers]
+
+    def forward_propagate(self, inputs):
+        activations = inputs
+        self.activations[0] = activations
+        for i, w in enumerate(self.weights):
+            net_inputs = np.dot(activations, w)
+            activations = self._sigmoid(net_inputs)
+            self.activations[i + 1] = activations
+        return activations
+
+    def back_propagate(self, error):
+        for i in reversed(range(len(self.derivatives))):
+            activations = self.activations[i + 1]
+            delta = error * self._sigmoid_derivative(activations)
+            delta_re = delta.reshape(delta.shape[0], -1).T
+            current_activations = self.activations[i]
+            current_activations = current_activations.reshape(current_activations.shape[0], -1)
+            self.derivatives[i] = np.dot(current_activations, delta_re)
+            error = np.dot(delta, self.weights[i].T)
+        return error
+
+    def train(self, inputs, targets, epochs, learning_rate):
+        history = []
+        for _ in range(epochs):
+            sum_errors = 0
+            for j, input in enumerate(inputs):
+                target = targets[j]
+                output = self.forward_propagate(input)
+                error = target - output
+                self.back_propagate(error)
+                self.gradient_descent(learning_rate)
+                sum_errors += self._mse(target, output)
+            history.append(sum_errors / len(inputs))
+        return history
+
+    def gradient_descent(self, learningRate=1):  # the seed's spelling
+        for i in range(len(self.weights)):
+            weights = self.weights[i]
+            derivatives = self.derivatives[i]
+            weights += derivatives * learningRate
+
+    def _sigmoid(self, x):
+        return 1.0 / (1 + np.exp(-x))
+
+    def _sigmoid_derivative(self, x):
+        return x * (1.0 - x)
+
+    def _mse(self, target, output):
+        return np.average((target - output) ** 2)
+
+
+def seed_original_train(x: np.ndarray, y: np.ndarray, weights: Sequence[np.ndarray], epochs: int = 1,
+                        learning_rate: float = 0.1) -> SeedOriginalMLP:
+    """Train the seed's original algorithm from ``weights``; returns the trained network."""
+    mlp = SeedOriginalMLP([w.shape[0] for w in weights] + [weights[-1].shape[1]], weights)
+    mlp.train(x, y, epochs, learning_rate)
+    return mlp
+
+
+# ------------------------------------------------------------- the cases
+@dataclass
+class Row:
+    case: str
+    value: float
+    unit: str
+    reference: str = ""
+    ratio: float | None = None
+
+
+def measure_seed_task(num_samples: int = 1000, repeats: int = 5) -> tuple[list[Row], float]:
+    """Samples/s of batch-1 training on the seed's task: scratch vs the seed's original.
+
+    Both start from the same weights and use the seed's update rule
+    (``loss="seed"``), so they do the same arithmetic; the second value returned
+    is the largest difference of their weights after one epoch (should be ~1e-15).
+    """
+    x, y = sum_dataset(num_samples, seed=0)
+    start = MLP(*SEED_LAYERS[:1], list(SEED_LAYERS[1:-1]), SEED_LAYERS[-1], seed=0, loss="seed").get_weights()
+
+    def scratch_epoch() -> MLP:
+        mlp = MLP(2, [5], 1, loss="seed")
+        mlp.set_weights(start)
+        mlp.train(x, y, epochs=1, learning_rate=0.1)
+        return mlp
+
+    def seed_epoch() -> SeedOriginalMLP:
+        return seed_original_train(x, y, start, epochs=1, learning_rate=0.1)
+
+    agreement = max(float(np.max(np.abs(a - b)))
+                    for a, b in zip(scratch_epoch().get_weights(), seed_epoch().weights))
+    seed_rate = num_samples / median_seconds(seed_epoch, repeats)
+    scratch_rate = num_samples / median_seconds(scratch_epoch, repeats)
+    return [
+        Row("seed original, batch 1, 2-5-1", seed_rate, "samples/s"),
+        Row("scratch.MLP,   batch 1, 2-5-1", scratch_rate, "samples/s", "seed original", scratch_rate / seed_rate),
+    ], agreement
+
+
+def dense_flops(layers: Sequence[int], batch: int, flops_per_weight: int) -> float:
+    """FLOPs of one step on a batch: ``flops_per_weight * B * sum(n_in * n_out)``.
+
+    2 per weight and sample for a forward GEMM (a multiply and an add); 6 for a
+    training step (forward, error and weight-gradient GEMMs).
+    """
+    return flops_per_weight * batch * sum(n_in * n_out for n_in, n_out in itertools.pairwise(layers))
+
+
+def measure_big_net(dtype: str = "float32", steps: int = 20, repeats: int = 5,
+                    layers: Sequence[int] = BIG_LAYERS, batch: int = BIG_BATCH) -> tuple[float, float]:
+    """GFLOP/s of ``scratch.MLP`` training (6 B sum n_in n_out per step) and forward (2 B ...)."""
+    rng = np.random.default_rng(0)
+    x = rng.random((steps * batch, layers[0])).astype(dtype)
+    y = rng.random((steps * batch, layers[-1])).astype(dtype)
+    mlp = MLP(layers[0], list(layers[1:-1]), layers[-1], init="glorot_uniform", dtype=dtype, seed=0)
+    train_seconds = median_seconds(lambda: mlp.train(x, y, 1, 0.01, batch_size=batch), repeats)
+    forward_seconds = median_seconds(lambda: [mlp.forward(x[i:i + batch]) for i in range(0, len(x), batch)],
+                                     repeats)
+    train = dense_flops(layers, batch, 6) * steps / train_seconds / 1e9
+    forward = dense_flops(layers, batch, 2) * steps / forward_seconds / 1e9
+    return train, forward
+
+
+def measure_big_net_against_gemm(rounds: int = 7) -> dict[str, float]:
+    """Median GFLOP/s of scratch training, forward, and the same-size float32 GEMM, interleaved.
+
+    Each round times the three back to back, so a neighbour's load hits them
+    alike; the ratios are the medians of the per-round ratios.
+    """
+    m, k, n = BIG_BATCH, BIG_LAYERS[0], BIG_LAYERS[1]
+    samples: dict[str, list[float]] = {"train": [], "forward": [], "gemm": []}
+    for _ in range(rounds):
+        samples["gemm"].append(measure_gemm("float32", m, k, n, repeats=9, warmup=1))
+        train, forward = measure_big_net(repeats=1)
+        samples["train"].append(train)
+        samples["forward"].append(forward)
+    result = {name: statistics.median(values) for name, values in samples.items()}
+    for name in ("train", "forward"):
+        result[f"{name}/gemm"] = statistics.median(a / b for a, b in zip(samples[name], samples["gemm"]))
+    return result
+
+
+def run_all(quick: bool = False) -> tuple[list[Row], float]:
+    """Every measurement of this benchmark, as table rows (and the seed-task agreement)."""
+    repeats = 3 if quick else 7
+    warm_up_cpu()
+    rows, agreement = measure_seed_task(repeats=repeats)
+    gemm = {}
+    for dtype in ("float32", "float64"):
+        for m, k, n in gemm_shapes():
+            gemm[dtype, (m, k, n)] = measure_gemm(dtype, m, k, n, repeats=repeats * 2)
+            rows.append(Row(f"GEMM {dtype} {m}x{k} @ {k}x{n}", gemm[dtype, (m, k, n)], "GFLOP/s"))
+    peak = max(v for (dtype, _), v in gemm.items() if dtype == "float32")
+    big = measure_big_net_against_gemm(rounds=repeats)
+    net = "-".join(map(str, BIG_LAYERS))
+    same_size = f"f32 {BIG_BATCH}x{BIG_LAYERS[0]}@{BIG_LAYERS[0]}x{BIG_LAYERS[1]}"
+    rows += [
+        Row("GEMM f32, interleaved with the two below", big["gemm"], "GFLOP/s"),
+        Row(f"scratch.MLP f32 train {net} B={BIG_BATCH}", big["train"], "GFLOP/s", same_size, big["train/gemm"]),
+        Row("    same, against the best f32 GEMM above", big["train"], "GFLOP/s", "best f32 GEMM", big["train"] / peak),
+        Row(f"scratch.MLP f32 forward {net} B={BIG_BATCH}", big["forward"], "GFLOP/s", same_size,
+            big["forward/gemm"]),
+        Row("    same, against the best f32 GEMM above", big["forward"], "GFLOP/s", "best f32 GEMM",
+            big["forward"] / peak),
+    ]
+    return rows, agreement
+
+
+def format_table(rows: Sequence[Row]) -> str:
+    """A plain-text table: case, value, unit, reference and ratio."""
+    width = max(len(r.case) for r in rows)
+    lines = [f"{'case':<{width}}  {'value':>12}  {'unit':<9}  {'vs':<26}  ratio", "-" * (width + 64)]
+    for r in rows:
+        ratio = "" if r.ratio is None else f"{r.ratio:6.0%}"
+        lines.append(f"{r.case:<{width}}  {r.value:12,.1f}  {r.unit:<9}  {r.reference:<26}  {ratio}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--blas-threads", type=int, default=None,
+                        help="limit BLAS threads (threadpoolctl); 1 gives steady figures on a shared, loaded machine")
+    args = parser.parse_args(argv)
+    if args.blas_threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.blas_threads, user_api="blas")
+    print(f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}")
+    print(f"BLAS: {blas_description()}")
+    print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} CPUs "
+          "(other processes' load skews every figure; the interleaved ratios least)")
+    rows, agreement = run_all(quick=args.quick)
+    print(f"seed task: scratch (loss='seed') and the seed's original differ by {agreement:.1e} after one epoch")
+    print(format_table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
