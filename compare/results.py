@@ -1,0 +1,144 @@
+"""What a comparison produces: the checks, the localisation, the report.
+
+Plain dataclasses, no computation: :mod:`compare.harness` fills them,
+:mod:`compare.localise` adds the diagnosis, :mod:`compare.report` renders them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .tolerances import Measurement
+
+
+@dataclass
+class Check:
+    """One named comparison (``forward``, ``gradient W0``, ``epoch losses``, ...).
+
+    ``worst_index`` is the index of the worst element in the compared array
+    (see :mod:`compare.tolerances`); ``note`` explains a check that could not
+    be measured (different shapes, a side that raised...).
+    """
+
+    name: str
+    max_abs_error: float
+    max_rel_error: float
+    worst_index: tuple[int, ...] | None
+    rtol: float
+    atol: float
+    passed: bool
+    note: str = ""
+
+    @classmethod
+    def from_measurement(cls, name: str, measurement: Measurement) -> Check:
+        """A check named ``name`` holding ``measurement``."""
+        return cls(name, **asdict(measurement))
+
+    @classmethod
+    def failed(cls, name: str, rtol: float, note: str) -> Check:
+        """A check that could not be measured at all, with the reason."""
+        inf = float("inf")
+        return cls(name, inf, inf, None, rtol, 0.0, False, note)
+
+
+@dataclass
+class Localisation:
+    """Where and why two implementations stop agreeing.
+
+    Attributes
+    ----------
+    cause : str
+        A short key of the known cause: ``"dtype mismatch"``, ``"loss convention"``,
+        ``"batch averaging"``, ``"partial last batch"``, ``"shuffling"``,
+        ``"epoch-loss averaging"``, ``"missing bias"``, ``"architecture"``,
+        ``"different initial weights"``, ``"forward pass"``, ``"backward pass"``,
+        ``"update step"``, ``"rounding drift"`` or ``"unknown"``.
+    hint : str
+        One or two sentences for a human, naming the likely fix.
+    epoch, batch : int or None
+        1-based epoch and batch of the first disagreement (``None`` when it is
+        not a training-time disagreement).
+    samples : tuple of int or None
+        ``(start, stop)`` positions of that batch within the epoch's order.
+    layer : str or None
+        The first parameter (in ``get_weights`` order, ``W0``, ``b0``, ...) that differs.
+    layers : list of str
+        Every parameter that differs at that point.
+    evidence : list of str
+        The measurements the diagnosis rests on, one line each.
+    """
+
+    cause: str
+    hint: str
+    epoch: int | None = None
+    batch: int | None = None
+    samples: tuple[int, int] | None = None
+    layer: str | None = None
+    layers: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+
+    def where(self) -> str:
+        """``epoch 3, batch 7 (samples 192-223), first layer W1`` or ``""``."""
+        parts = []
+        if self.epoch is not None:
+            parts.append(f"epoch {self.epoch}")
+        if self.batch is not None:
+            text = f"batch {self.batch}"
+            if self.samples is not None:
+                first, last = self.samples[0], self.samples[1] - 1
+                text += f" (sample {first})" if first == last else f" (samples {first}-{last})"
+            parts.append(text)
+        if self.layer is not None:
+            parts.append(f"first layer {self.layer}")
+        return ", ".join(parts)
+
+
+@dataclass
+class Report:
+    """Everything one comparison found.
+
+    ``names`` are the two sides' labels (``a`` first: the one whose weights are
+    copied into ``b``); ``losses_a``/``losses_b`` their per-epoch training
+    losses; ``timings`` is filled by :mod:`compare.timing` when asked for.
+    """
+
+    names: tuple[str, str]
+    dtype: str
+    checks: list[Check] = field(default_factory=list)
+    losses_a: list[float] = field(default_factory=list)
+    losses_b: list[float] = field(default_factory=list)
+    localisation: Localisation | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    timings: Any = None
+
+    @property
+    def passed(self) -> bool:
+        """``True`` when there is at least one check and every check passed."""
+        return bool(self.checks) and all(check.passed for check in self.checks)
+
+    @property
+    def failed_checks(self) -> list[Check]:
+        return [check for check in self.checks if not check.passed]
+
+    def check(self, name: str) -> Check:
+        """The check called ``name``."""
+        for check in self.checks:
+            if check.name == name:
+                return check
+        raise KeyError(f"no check named {name!r}; checks are {[c.name for c in self.checks]}")
+
+    def table(self) -> str:
+        """The equivalence table, the verdict and the localisation, as text."""
+        from .report import render_text
+
+        return render_text(self, losses=False, timings=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready summary (see :func:`compare.report.report_dict`)."""
+        from .report import report_dict
+
+        return report_dict(self)
+
+    def __str__(self) -> str:
+        return self.table()

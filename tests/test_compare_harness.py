@@ -1,0 +1,254 @@
+"""The harness on pairs of scratch MLPs: identical ones pass, deliberately wrong ones
+fail, and the localisation names the right epoch, batch, layer and cause."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import compare
+from compare.localise import match_factor, proportionality
+from scratch import MLP, sum_dataset
+from scratch.batching import batch_slices, epoch_orders
+
+X, Y = sum_dataset(100, seed=0)
+
+
+def pair(cls=MLP, **kwargs):
+    """``a``: the implementation under test, of class ``cls``; ``b``: a correct scratch MLP
+    with other initial weights (the CLI's order: --impl first, the reference second)."""
+    return cls(2, [5], 1, seed=0, **kwargs), MLP(2, [5], 1, seed=1, **kwargs)
+
+
+# ------------------------------------------------- deliberately wrong sides
+class NoFactorTwo(MLP):
+    """The MSE gradient without its factor 2."""
+
+    def _backward(self, error, input_error):
+        return super()._backward(error / 2, input_error)
+
+
+class SumOverBatch(MLP):
+    """Sums the loss gradient over the batch instead of averaging it."""
+
+    def _backward(self, error, input_error):
+        return super()._backward(error * error.shape[0], input_error)
+
+
+class PlainEpochMean(MLP):
+    """Reports the plain mean of the batch losses as the epoch loss."""
+
+    def train(self, x, y, epochs, learning_rate, batch_size=1, shuffle=None, verbose=False):
+        x, y = np.asarray(x, dtype=self.dtype), np.asarray(y, dtype=self.dtype)
+        history = []
+        for order in epoch_orders(len(x), epochs, shuffle):
+            xe, ye = (x, y) if order is None else (x[order], y[order])
+            losses = [self._train_step(xe[s], ye[s], learning_rate) for s in batch_slices(len(x), batch_size)]
+            history.append(float(np.mean(losses)))
+        return history
+
+
+class DropPartial(MLP):
+    """Drops the last, partial batch of every epoch."""
+
+    def train(self, x, y, epochs, learning_rate, batch_size=1, shuffle=None, verbose=False):
+        n = len(x) // batch_size * batch_size
+        if n == 0:
+            return [0.0] * epochs
+        return super().train(np.asarray(x)[:n], np.asarray(y)[:n], epochs, learning_rate, batch_size, shuffle)
+
+
+class PartialDividedByBatchSize(MLP):
+    """Divides the partial batch's gradient by batch_size instead of its own size."""
+
+    def train(self, x, y, epochs, learning_rate, batch_size=1, shuffle=None, verbose=False):
+        self._batch_size = batch_size
+        return super().train(x, y, epochs, learning_rate, batch_size, shuffle, verbose)
+
+    def _train_step(self, inputs, targets, learning_rate):
+        return super()._train_step(inputs, targets, learning_rate * len(inputs) / self._batch_size)
+
+
+class IgnoresShuffle(MLP):
+    """Never shuffles."""
+
+    def train(self, x, y, epochs, learning_rate, batch_size=1, shuffle=None, verbose=False):
+        return super().train(x, y, epochs, learning_rate, batch_size, None, verbose)
+
+
+THRESHOLD = 0.9
+
+
+class SkipsLargeInputs(MLP):
+    """Makes no update on a sample whose inputs sum above THRESHOLD (but its gradients are right)."""
+
+    def _train_step(self, inputs, targets, learning_rate):
+        if inputs.sum() > THRESHOLD:
+            learning_rate = 0.0
+        return super()._train_step(inputs, targets, learning_rate)
+
+
+class IgnoresSetWeights(MLP):
+    def set_weights(self, weights):
+        pass
+
+
+class Raises(MLP):
+    def gradients(self, x, y):
+        raise RuntimeError("boom")
+
+
+# ------------------------------------------------------------------ tests
+def test_identical_implementations_pass_every_check_in_order():
+    a, b = pair()
+    report = compare.compare(a, b, X, Y, epochs=3, learning_rate=0.1, batch_size=7, shuffle=5)
+    assert report.passed, report.table()
+    assert [c.name for c in report.checks] == [
+        "initial weights", "forward", "gradient W0", "gradient W1", "epoch losses", "final W0", "final W1"]
+    assert report.localisation is None
+    assert len(report.losses_a) == 3 and report.losses_a == report.losses_b
+    np.testing.assert_array_equal(a.get_weights()[0], b.get_weights()[0])
+
+
+def test_bias_parameters_are_named_in_keras_order():
+    a, b = MLP(2, [4, 3], 2, use_bias=True, seed=0), MLP(2, [4, 3], 2, use_bias=True, seed=1)
+    report = compare.compare(a, b, X, np.hstack([Y, Y]), epochs=1, learning_rate=0.1)
+    assert report.passed
+    assert [c.name for c in report.checks if c.name.startswith("gradient")] == [
+        "gradient W0", "gradient b0", "gradient W1", "gradient b1", "gradient W2", "gradient b2"]
+
+
+def test_compare_copies_a_weights_into_b():
+    a, b = pair()
+    before = a.get_weights()
+    compare.compare(a, b, X, Y, epochs=0, learning_rate=0.1)
+    for wa, wb in zip(before, b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs", "cause", "epoch", "batch", "words"),
+    [
+        (NoFactorTwo, {}, "loss convention", 1, 1, "0.5 ×"),
+        (SumOverBatch, {"batch_size": 8}, "batch averaging", 1, 1, "100 ×"),
+        (DropPartial, {"batch_size": 32}, "partial last batch", 1, 4, "drops the partial last batch"),
+        (PartialDividedByBatchSize, {"batch_size": 32}, "partial last batch", 1, 4, "divides by batch_size"),
+        (IgnoresShuffle, {"shuffle": 1}, "shuffling", 1, 1, "documented order"),
+        (PlainEpochMean, {"batch_size": 32}, "epoch-loss averaging", 1, None, "plain mean"),
+    ],
+)
+def test_wrong_implementations_fail_and_are_localised(cls, kwargs, cause, epoch, batch, words):
+    a, b = pair(cls)
+    report = compare.compare(a, b, X, Y, epochs=4, learning_rate=0.5, **kwargs)
+    assert not report.passed
+    loc = report.localisation
+    assert loc is not None
+    assert (loc.cause, loc.epoch, loc.batch) == (cause, epoch, batch), loc
+    assert words in loc.hint
+    assert "test_compare_harness." + cls.__name__ in loc.hint
+
+
+def test_the_partial_batch_is_named_by_its_samples_and_first_layer():
+    report = compare.compare(*pair(DropPartial), X, Y, epochs=2, learning_rate=0.5, batch_size=32)
+    assert report.localisation.samples == (96, 100)
+    assert report.localisation.layer == "W0"
+    assert report.localisation.layers == ["W0", "W1"]
+
+
+def test_a_late_disagreement_is_found_at_its_exact_batch():
+    # Independent witness: the first sample whose inputs sum above THRESHOLD.
+    first = int(np.argmax(X.sum(axis=1) > THRESHOLD))
+    assert first > 10
+    report = compare.compare(*pair(SkipsLargeInputs), X, Y, epochs=2, learning_rate=0.5)
+    loc = report.localisation
+    assert (loc.epoch, loc.batch, loc.samples) == (1, first + 1, (first, first + 1)), loc
+    assert loc.cause == "update step"
+    assert "gradients on this batch (1 samples): agree" in loc.evidence
+
+
+def test_gradient_only_disagreement_at_batch_size_one():
+    # Summing over the batch is invisible when every batch has one sample: training agrees,
+    # the gradient on all samples does not.
+    report = compare.compare(*pair(SumOverBatch), X, Y, epochs=2, learning_rate=0.1, batch_size=1)
+    assert [c.name for c in report.failed_checks] == ["gradient W0", "gradient W1"]
+    assert report.localisation.cause == "batch averaging"
+    assert report.localisation.epoch is None
+
+
+def test_seed_loss_against_mse_is_a_loss_convention():
+    # L_seed = k/2 · L_mse: identical for k = 2, a factor 3/2 for k = 3.
+    a, b = MLP(2, [5], 3, seed=0, loss="seed"), MLP(2, [5], 3, seed=1)
+    report = compare.compare(a, b, X, np.hstack([Y, Y / 2, Y / 3]), epochs=1, learning_rate=0.1)
+    assert report.localisation.cause == "loss convention"
+    assert "1.5 ×" in report.localisation.hint and "k/2" in report.localisation.hint
+    two = compare.compare(MLP(2, [5], 2, loss="seed"), MLP(2, [5], 2), X, np.hstack([Y, Y]), epochs=1,
+                          learning_rate=0.1)
+    assert two.passed
+
+
+def test_missing_bias_is_reported_not_raised():
+    a, b = MLP(2, [5], 1, seed=0), MLP(2, [5], 1, seed=0, use_bias=True)
+    report = compare.compare(a, b, X, Y, epochs=1, learning_rate=0.1)
+    assert not report.passed
+    assert report.checks[0].name == "initial weights" and "2 weight arrays" in report.checks[0].note
+    assert report.localisation.cause == "missing bias"
+
+
+def test_different_architecture_is_reported():
+    report = compare.compare(MLP(2, [5], 1), MLP(2, [4], 1), X, Y, epochs=1, learning_rate=0.1)
+    assert report.localisation.cause == "architecture"
+    assert "(2, 5)" in report.checks[0].note
+
+
+def test_dtype_mismatch():
+    a, b = MLP(2, [5], 1, seed=0, dtype="float32"), MLP(2, [5], 1, seed=0)
+    report = compare.compare(a, b, X, Y, epochs=1, learning_rate=0.1)
+    assert report.dtype == "float64"
+    assert report.localisation.cause == "dtype mismatch"
+
+
+def test_float32_pair_uses_float32_tolerance():
+    a, b = MLP(2, [5], 1, seed=0, dtype="float32"), MLP(2, [5], 1, seed=1, dtype="float32")
+    report = compare.compare(a, b, X, Y, epochs=1, learning_rate=0.1)
+    assert report.passed and report.dtype == "float32"
+    assert report.checks[0].rtol == 1e-5
+    report = compare.compare(a, b, X, Y, epochs=1, learning_rate=0.1, rtol=1e-3, atol=0.0)
+    assert {c.rtol for c in report.checks} == {1e-3} and {c.atol for c in report.checks} == {0.0}
+
+
+def test_different_initial_weights_when_set_weights_does_not_take():
+    a, b = MLP(2, [5], 1, seed=0), IgnoresSetWeights(2, [5], 1, seed=1)
+    report = compare.compare(a, b, X, Y, epochs=1, learning_rate=0.1)
+    assert [c.name for c in report.failed_checks][:2] == ["initial weights", "forward"]
+    assert report.localisation.cause == "different initial weights"
+
+
+def test_a_side_that_raises_is_named():
+    with pytest.raises(compare.SideError, match=r"Raises\.gradients raised RuntimeError: boom"):
+        compare.compare(*pair(Raises), X, Y, epochs=1, learning_rate=0.1)
+
+
+def test_assert_equivalent_raises_with_the_table():
+    compare.assert_equivalent(*pair(), X, Y, epochs=2)
+    with pytest.raises(AssertionError) as info:
+        compare.assert_equivalent(*pair(NoFactorTwo), X, Y, epochs=2)
+    text = str(info.value)
+    assert "FAIL" in text and "gradient W0" in text and "loss convention" in text
+
+
+def test_factor_matching():
+    assert proportionality([np.array([1.0, 2.0])], [np.array([2.0, 4.0])]) == pytest.approx(0.5)
+    assert proportionality([np.array([1.0, 2.0])], [np.array([2.0, 1.0])]) is None
+    assert [f.formula() for f in match_factor(0.5, 1, 1)] == ["1/2"]
+    assert match_factor(1.0, 3, 8) == []
+    assert {f.cause for f in match_factor(32.0, 1, 32)} == {"batch averaging"}
+    assert [f.formula() for f in match_factor(1.5, 3, 1)] == ["k/2"]
+
+
+def test_import_compare_does_not_import_tensorflow():
+    code = ("import sys, compare, scratch; x, y = scratch.sum_dataset(10); "
+            "compare.compare(scratch.MLP(2, [3], 1), scratch.MLP(2, [3], 1), x, y, epochs=1, learning_rate=0.1); "
+            "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False False"
