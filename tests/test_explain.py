@@ -1,0 +1,187 @@
+"""``mlp-compare explain``: each pitfall shows the discrepancy it should, and the fixes agree.
+
+The gallery runs once (quick size) through the real command; its numbers are
+then checked against expectations worked out independently — by hand, from
+the formulas, or by a second, differently built run — never against numbers
+copied from its output.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from compare import cli, compare
+
+pitfalls = pytest.importorskip("compare.pitfalls")  # needs TensorFlow
+
+K = 3  # the base network's outputs: (x0+x1, x1+x2, x2+x0)
+FLOAT64_RTOL = 1e-10
+SETTING = pitfalls.QUICK
+
+
+@pytest.fixture(scope="module")
+def gallery(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, dict]:
+    """Run ``mlp-compare explain --quick --json PATH`` once; (exit code, stdout, JSON)."""
+    path = tmp_path_factory.mktemp("explain") / "gallery.json"
+    capture = _Capture()
+    with capture:
+        code = cli.main(["explain", "--quick", "--json", str(path)])
+    return code, capture.text, json.loads(path.read_text())
+
+
+class _Capture:
+    """Collect what the command prints (capsys is function-scoped)."""
+
+    def __enter__(self) -> None:
+        import io
+
+        self._saved, sys.stdout = sys.stdout, io.StringIO()
+
+    def __exit__(self, *exc: object) -> None:
+        self.text = sys.stdout.getvalue()
+        sys.stdout = self._saved
+
+
+def pitfall(gallery: tuple[int, str, dict], key: str) -> dict:
+    return next(p for p in gallery[2]["pitfalls"] if p["key"] == key)
+
+
+def test_the_command_succeeds_with_one_line_per_pitfall(gallery):
+    code, text, document = gallery
+    assert code == 0 and document["passed"] is True
+    assert [p["key"] for p in document["pitfalls"]] == [p.key for p in pitfalls.PITFALLS]
+    for number, p in enumerate(document["pitfalls"], start=1):
+        assert f"\n{number} " in text, f"row {number} ({p['key']}) missing from the table"
+    assert "as expected" in text
+
+
+def test_every_mistake_disagrees_and_the_fixes_agree(gallery):
+    for p in gallery[2]["pitfalls"]:
+        assert p["agrees"] is p["expect_agree"], p["key"]
+    assert {p["key"] for p in gallery[2]["pitfalls"] if p["agrees"]} == {"baseline", "seed_rule_scaled"}
+
+
+def test_the_base_pair_agrees_to_float64_rounding(gallery):
+    p = pitfall(gallery, "baseline")
+    assert p["report"]["passed"] and p["discrepancy"] < 1e-12
+
+
+def test_float32_gap_is_above_float64_tolerance_and_below_float32_resolution(gallery):
+    p = pitfall(gallery, "float32")
+    assert p["cause"] == "dtype mismatch"
+    eps32 = np.finfo(np.float32).eps  # 1.19e-7: a float32 rounding is at most eps/2 relative
+    for gap in (p["discrepancy"], p["details"]["forward_error"], p["details"]["epoch_losses_error"]):
+        assert FLOAT64_RTOL < gap < 1e-4
+    assert p["discrepancy"] <= eps32 / 2  # the weight copy rounds each weight once
+
+
+def test_seed_rule_gradients_are_exactly_k_over_2(gallery):
+    p = pitfall(gallery, "seed_rule")
+    # ½·Σ_j (ŷ_j − y_j)² = (k/2) · (1/k)·Σ_j (ŷ_j − y_j)²: the gradient ratio is k/2, by hand
+    assert p["details"]["k"] == K
+    assert math.isclose(p["discrepancy"], K / 2, rel_tol=1e-12)
+    assert p["cause"] == "loss convention" and p["shows_first"].startswith("gradient")
+
+
+def test_seed_rule_at_lr_k_over_2_takes_the_same_steps(gallery):
+    p = pitfall(gallery, "seed_rule_scaled")
+    assert p["discrepancy"] < FLOAT64_RTOL
+    finals = [c for c in p["report"]["checks"] if c["name"].startswith("final")]
+    assert finals and all(c["passed"] for c in finals)
+    assert math.isclose(p["details"]["loss_ratio"], K / 2, rel_tol=1e-10)
+    assert math.isclose(p["details"]["scaled_learning_rate"], SETTING.learning_rate * K / 2)
+
+
+def test_default_batch_and_shuffle_show_in_training_not_before(gallery):
+    for key in ("default_batch", "default_shuffle"):
+        p = pitfall(gallery, key)
+        checks = {c["name"]: c["passed"] for c in p["report"]["checks"]}
+        assert checks["forward"] and all(v for n, v in checks.items() if n.startswith("gradient")), key
+        assert not checks["epoch losses"] and p["shows_first"].startswith("epoch losses (epoch 1"), key
+        assert p["discrepancy"] > 1e-6, key
+
+
+def test_plain_mean_changes_only_the_reported_loss(gallery):
+    p = pitfall(gallery, "plain_mean")
+    assert p["cause"] == "epoch-loss averaging"
+    assert p["details"]["final_weights_error"] < FLOAT64_RTOL  # the same updates
+    assert p["details"]["last_batch"] == SETTING.samples % SETTING.partial_batch  # 40 = 32 + 8
+    assert p["discrepancy"] > 1e-6
+
+
+def test_flat_targets_broadcast_in_numpy_and_are_refused_here(gallery):
+    p = pitfall(gallery, "flat_targets")
+    n = SETTING.samples
+    assert tuple(p["details"]["broadcast_shape"]) == (n, n)
+    assert f"({n}, 1)" in p["details"]["refusal"] and "reshape(-1, 1)" in p["details"]["refusal"]
+    # independently: the mean over all n² pairs is mean(y²) − 2·mean(y)·mean(ŷ) + mean(ŷ²)
+    x, y = pitfalls.pairwise_sums(n, SETTING.seed)
+    target, output = y[:, 0], pitfalls.base_mlp(SETTING, num_outputs=1).forward(x)[:, 0]
+    pairs = np.mean(target**2) - 2 * target.mean() * output.mean() + np.mean(output**2)
+    assert math.isclose(p["details"]["raw_numpy_mse"], pairs, rel_tol=1e-12)
+    assert math.isclose(p["details"]["correct_mse"], np.mean((target - output) ** 2), rel_tol=1e-12)
+    assert math.isclose(p["details"]["keras_mse"], p["details"]["correct_mse"], rel_tol=1e-12)  # Keras reshapes
+
+
+def test_missing_bias_cannot_even_copy_the_weights(gallery):
+    p = pitfall(gallery, "missing_bias")
+    assert p["cause"] == "missing bias" and p["shows_first"].startswith("initial weights")
+    assert p["details"]["weight_arrays"] == [4, 2]  # [W0, b0, W1, b1] vs [W0, W1]
+    assert p["discrepancy"] > 1e-6
+
+
+def test_own_init_keeps_keras_glorot_weights(gallery):
+    p = pitfall(gallery, "own_init")
+    assert p["cause"] == "different initial weights" and p["shows_first"].startswith("initial weights")
+    sizes = [3, *SETTING.hidden, K]
+    kernels = [np.array(w) for w in p["details"]["keras_initial_weights"] if np.ndim(w) == 2]
+    for kernel, n_in, n_out in zip(kernels, sizes[:-1], sizes[1:]):
+        assert np.all(np.abs(kernel) <= math.sqrt(6 / (n_in + n_out)))  # glorot_uniform's limit
+    assert any(np.any(kernel < 0) for kernel in kernels)  # not the copied U[0, 1) weights
+
+
+# -------------------------------------- the wrappers do what their names say
+def test_keras_default_batch_is_batch_32():
+    x, y = pitfalls.pairwise_sums(40)
+    a = pitfalls.base_mlp(SETTING)
+    b = pitfalls.keras_twin(a, pitfalls.KerasDefaultBatch)
+    b.set_weights(a.get_weights())
+    a.train(x, y, 1, 0.5, batch_size=32)
+    b.train(x, y, 1, 0.5, batch_size=1)  # ignored: fit's default is 32
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(wb, wa, rtol=1e-12)
+
+
+def test_shuffling_cannot_matter_for_a_single_sample():
+    x, y = pitfalls.pairwise_sums(1)
+    a = pitfalls.base_mlp(SETTING)
+    assert compare(a, pitfalls.keras_twin(a, pitfalls.KerasDefaultShuffle), x, y, epochs=2,
+                   learning_rate=0.5).passed
+
+
+def test_plain_mean_agrees_when_no_batch_is_partial():
+    outcome = pitfalls.run_pitfall("plain_mean", pitfalls.Setting(samples=64, epochs=1))
+    assert outcome.agrees and outcome.report is not None and outcome.report.passed
+
+
+# ------------------------------------------------------------ the command
+def test_only_and_bad_keys(capsys):
+    assert cli.main(["explain", "--only", "baseline"]) == 0
+    assert capsys.readouterr().out.count("\n1 ") == 1
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["explain", "--only", "no_such_pitfall"])
+    assert exit_info.value.code == 2 and "--only takes keys from" in capsys.readouterr().err
+
+
+def test_importing_explain_does_not_import_tensorflow():
+    code = "import sys, compare.explain; print('tensorflow' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parents[1])
+    assert result.stdout.strip() == "False"
