@@ -8,19 +8,17 @@ Markdown table), :func:`json_ready`, :func:`atomic_write` and
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import tempfile
 import textwrap
-from collections.abc import Iterator
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from tabulate import tabulate
+
+from scratch.files import atomic_writer
 
 from .results import Report
 
@@ -31,28 +29,6 @@ LOSS_FORMATS = {"": ".10g", "abs difference": ".3g"}
 
 
 # ------------------------------------------------------------ reusable pieces
-@contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike, mode: str = "w") -> Iterator[IO[Any]]:
-    """Open a temporary file next to ``path``; on success rename it onto ``path``.
-
-    An interrupted or failed write leaves ``path`` as it was (absent or the old
-    file) and removes the temporary file: a reader never sees half a report.
-    """
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}.",
-                               suffix=".tmp")
-    try:
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as file:
-            yield file
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def atomic_write(path: str | os.PathLike, data: str | bytes) -> None:
     """Write ``data`` (text or bytes) to ``path`` atomically (see :func:`atomic_writer`)."""
     with atomic_writer(path, "wb" if isinstance(data, bytes) else "w") as file:

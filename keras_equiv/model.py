@@ -110,10 +110,15 @@ class KerasMLP:
     # ------------------------------------------------------------ conversion
     @classmethod
     def from_scratch(cls, mlp: scratch.MLP, **kwargs) -> KerasMLP:
-        """The same architecture as ``mlp``, with a copy of its current weights."""
+        """The same architecture as ``mlp``, with a copy of its current weights.
+
+        Keyword arguments override the copied configuration, e.g.
+        ``dtype="float32"`` (the weights are then rounded to float32) or
+        ``steps_per_execution=1``.
+        """
         if not isinstance(mlp, scratch.MLP):
             raise TypeError(f"from_scratch expects a scratch.MLP, got {type(mlp).__name__}")
-        twin = cls(mlp.num_inputs, mlp.hidden_layers, mlp.num_outputs, **mlp_config(mlp), **kwargs)
+        twin = cls(mlp.num_inputs, mlp.hidden_layers, mlp.num_outputs, **(mlp_config(mlp) | kwargs))
         twin.set_weights(mlp.get_weights())
         return twin
 

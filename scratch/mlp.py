@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
@@ -28,6 +26,7 @@ from . import activations as act
 from . import validation as check
 from .activations import ACTIVATIONS
 from .batching import batch_slices, epoch_orders
+from .files import atomic_writer
 from .losses import LOSSES, mse
 
 Array = np.ndarray
@@ -358,26 +357,19 @@ class MLP:
     # ------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike) -> None:
         """Write the architecture and weights to ``path`` as ``.npz``, atomically."""
-        path = Path(path)
         arrays = {f"param_{i}": w for i, w in enumerate(self.get_weights())}
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as file:
-                np.savez(
-                    file,
-                    layer_sizes=np.array(self.layer_sizes),
-                    activation=np.array(self.activation),
-                    use_bias=np.array(self.use_bias),
-                    dtype=np.array(self.dtype.name),
-                    init=np.array(self.init),
-                    loss=np.array(self.loss),
-                    seed=np.array(-1 if self.seed is None else self.seed),
-                    **arrays,
-                )
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        with atomic_writer(path, "wb") as file:
+            np.savez(
+                file,
+                layer_sizes=np.array(self.layer_sizes),
+                activation=np.array(self.activation),
+                use_bias=np.array(self.use_bias),
+                dtype=np.array(self.dtype.name),
+                init=np.array(self.init),
+                loss=np.array(self.loss),
+                seed=np.array(-1 if self.seed is None else self.seed),
+                **arrays,
+            )
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> MLP:

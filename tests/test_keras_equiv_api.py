@@ -136,3 +136,11 @@ def test_keras_3_warns_about_nothing_we_do():
         x, y = make_data(twin.to_scratch(), num_samples=9)
         twin.train(x, y, 2, 0.1, batch_size=4, shuffle=1)
         twin.gradients(x, y), twin.predict(x), twin.evaluate(x, y)
+
+
+def test_from_scratch_keywords_override_the_copied_configuration():
+    mlp = make_mlp("2-5-1", "sigmoid", True)
+    twin = KerasMLP.from_scratch(mlp, dtype="float32")
+    assert twin.dtype == np.float32 and twin.use_bias
+    for a, b in zip(mlp.get_weights(), twin.get_weights()):
+        np.testing.assert_array_equal(a.astype(np.float32), b)

@@ -50,3 +50,15 @@ def test_failed_save_leaves_no_partial_file_and_keeps_the_old_one(tmp_path, monk
         MLP(2, [3], 1, seed=1).save(tmp_path / "new.npz")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["net.npz"]
     assert path.read_bytes() == old_bytes
+
+
+def test_saved_file_gets_ordinary_permissions_not_the_temporary_files(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        path = tmp_path / "model.npz"
+        MLP(2, [3], 1, seed=0).save(path)
+        assert path.stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(mask)
