@@ -377,6 +377,8 @@ def _batch_cause(run: Run, epoch: int, start: Weights, xe: Array, ye: Array, bat
         loc.cause, loc.hint = factors[0].cause, factor_hint("gradients", ratio, factors, run, size)
     elif partial:
         loc.cause, loc.hint = "partial last batch", _partial_hint(run, size, step_a, step_b)
+    elif not alone_differs and grads_agree and (hint := _batch_size_hint(run, start, xe[:hi], ye[:hi])):
+        loc.cause, loc.hint = "batch size", hint
     elif not alone_differs and grads_agree:
         loc.cause = "shuffling"
         loc.hint = ("this batch alone gives the same step on both sides, but not after the batches before it: "
@@ -390,6 +392,32 @@ def _batch_cause(run: Run, epoch: int, start: Weights, xe: Array, ye: Array, bat
     else:
         loc.cause, loc.hint = "backward pass", "the gradients on this batch differ with no known factor"
     return loc
+
+
+#: Batch sizes a side may use instead of the one asked for: Keras ``fit``'s default.
+OTHER_BATCH_SIZES = (32,)
+
+
+def _batch_size_hint(run: Run, start: Weights, x: Array, y: Array) -> str | None:
+    """Does one side train these samples as if with another batch size? Replayed, not guessed."""
+    reached = []
+    for side in (run.a, run.b):
+        side.set_weights([w.copy() for w in start])
+        _train(side, x, y, run)
+        reached.append(side.get_weights())
+    for side, other in ((1, 0), (0, 1)):
+        for size in (*OTHER_BATCH_SIZES, len(x)):
+            if size == run.batch_size:
+                continue
+            obj = (run.a, run.b)[other]
+            obj.set_weights([w.copy() for w in start])
+            obj.train(x, y, 1, run.learning_rate, batch_size=size)
+            if not run.differing(reached[side], obj.get_weights()):
+                return (f"{run.names[side]} trains in batches of {size}, not batch_size={run.batch_size}: "
+                        f"its weights after these {len(x)} samples equal {run.names[other]}'s trained at "
+                        f"batch_size={size}" + (" (Keras fit's default when batch_size is not passed)"
+                                                 if size == 32 else ""))
+    return None
 
 
 def _partial_hint(run: Run, size: int, step_a: Weights, step_b: Weights) -> str:

@@ -77,6 +77,13 @@ class IgnoresShuffle(MLP):
         return super().train(x, y, epochs, learning_rate, batch_size, None, verbose)
 
 
+class FitsDefaultBatchSize(MLP):
+    """Ignores batch_size and trains in batches of 32, like Keras fit when none is passed."""
+
+    def train(self, x, y, epochs, learning_rate, batch_size=1, shuffle=None, verbose=False):
+        return super().train(x, y, epochs, learning_rate, 32, shuffle, verbose)
+
+
 THRESHOLD = 0.9
 
 
@@ -136,6 +143,7 @@ def test_compare_copies_a_weights_into_b():
         (PartialDividedByBatchSize, {"batch_size": 32}, "partial last batch", 1, 4, "divides by batch_size"),
         (IgnoresShuffle, {"shuffle": 1}, "shuffling", 1, 1, "documented order"),
         (PlainEpochMean, {"batch_size": 32}, "epoch-loss averaging", 1, None, "plain mean"),
+        (FitsDefaultBatchSize, {}, "batch size", 1, 2, "trains in batches of 32"),
     ],
 )
 def test_wrong_implementations_fail_and_are_localised(cls, kwargs, cause, epoch, batch, words):
