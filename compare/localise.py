@@ -110,16 +110,16 @@ def proportionality(list_a: Sequence[Array], list_b: Sequence[Array]) -> float |
 
     ``b`` is taken as the reference: ``r = 0.5`` says ``a``'s values are half of ``b``'s.
     """
-    b = np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in list_a]) if len(list_a) else np.zeros(0)
-    a = np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in list_b]) if len(list_b) else np.zeros(0)
+    a, b = (np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in arrays]) if len(arrays)
+            else np.zeros(0) for arrays in (list_a, list_b))
     if a.shape != b.shape or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
         return None
-    norm_a = float(a @ a)
-    if norm_a == 0.0:
-        return 0.0 if not np.any(b) else None
-    ratio = float(a @ b) / norm_a
-    residual = np.linalg.norm(b - ratio * a)
-    return ratio if residual <= PROPORTIONAL_RTOL * max(np.linalg.norm(b), np.linalg.norm(a) * abs(ratio)) else None
+    norm_b = float(b @ b)
+    if norm_b == 0.0:
+        return 0.0 if not np.any(a) else None
+    ratio = float(b @ a) / norm_b
+    residual = np.linalg.norm(a - ratio * b)
+    return ratio if residual <= PROPORTIONAL_RTOL * max(np.linalg.norm(a), np.linalg.norm(b) * abs(ratio)) else None
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from keras_equiv.model import mlp_config
 from scratch.batching import batch_slices, epoch_orders
 
 from .harness import SideError, compare
+from .localise import proportionality
 from .results import Report
 
 Array = np.ndarray
@@ -216,11 +217,10 @@ def outcome_from_report(pitfall: Pitfall, report: Report, **details: Any) -> Out
 
 
 def gradient_ratio(a: Any, b: Any, x: Array, y: Array) -> float:
-    r"""The ``r`` with ``grad_a = r · grad_b`` (least squares over every parameter), from the same weights."""
+    r"""The ``r`` with ``grad_a = r · grad_b`` from the same weights (NaN if not proportional)."""
     b.set_weights(a.get_weights())
-    grads_a = np.concatenate([g.ravel() for g in a.gradients(x, y)])
-    grads_b = np.concatenate([g.ravel() for g in b.gradients(x, y)])
-    return float(grads_a @ grads_b / (grads_b @ grads_b))
+    ratio = proportionality(a.gradients(x, y), b.gradients(x, y))
+    return float("nan") if ratio is None else ratio
 
 
 def final_weights_error(report: Report) -> float:
