@@ -239,5 +239,8 @@ def write_plot(path: str | os.PathLike, report: Report) -> None:
     bottom.set_ylabel("|loss difference|")
     if not np.any(diff > 0):
         bottom.text(0.5, 0.5, "identical losses (difference 0)", transform=bottom.transAxes, ha="center")
+    elif np.any(diff == 0):
+        bottom.text(0.99, 0.97, f"gaps: {int(np.sum(diff == 0))} epochs with bit-identical losses",
+                    transform=bottom.transAxes, ha="right", va="top", fontsize="small")
     with atomic_writer(path, "wb") as file:
         figure.savefig(file, format="png", dpi=100)
