@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -18,40 +17,15 @@ from compare import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
-WRONG_MODULE = textwrap.dedent('''
-    import numpy as np
-    from scratch import MLP
-    from scratch.batching import batch_slices, epoch_orders
-
-    class NoFactorTwo(MLP):
-        """The MSE gradient without its factor 2."""
-        def _backward(self, error, input_error):
-            return super()._backward(error / 2, input_error)
-
-    class PlainEpochMean(MLP):
-        """Reports the plain mean of the batch losses."""
-        def train(self, x, y, epochs, learning_rate, batch_size=1, shuffle=None, verbose=False):
-            x, y = np.asarray(x, dtype=self.dtype), np.asarray(y, dtype=self.dtype)
-            history = []
-            for order in epoch_orders(len(x), epochs, shuffle):
-                xe, ye = (x, y) if order is None else (x[order], y[order])
-                losses = [self._train_step(xe[s], ye[s], learning_rate) for s in batch_slices(len(x), batch_size)]
-                history.append(float(np.mean(losses)))
-            return history
-''')
+TESTS = Path(__file__).resolve().parent
 
 
 def run_cli(*args, tmp_path, env_extra=None, module=False):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]), **(env_extra or {}))
+    path = os.pathsep.join([str(tmp_path), str(ROOT), str(TESTS)])
+    env = dict(os.environ, PYTHONPATH=path, **(env_extra or {}))
     script = shutil.which("mlp-compare")
     command = [sys.executable, "-m", "compare"] if module or script is None else [script]
     return subprocess.run([*command, *args], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
-
-
-@pytest.fixture
-def wrong_module(tmp_path):
-    (tmp_path / "wrongmlp.py").write_text(WRONG_MODULE)
-    return tmp_path
 
 
 def keras_available():
@@ -91,25 +65,25 @@ def test_default_run_passes_and_writes_every_report(tmp_path):
 
 
 @needs_keras
-def test_wrong_gradient_exits_1_and_names_the_cause(wrong_module):
-    result = run_cli("--impl", "wrongmlp:NoFactorTwo", "--samples", "50", "--epochs", "2", "--repeats", "0",
-                     "--json", "r.json", tmp_path=wrong_module, module=True)
+def test_wrong_gradient_exits_1_and_names_the_cause(tmp_path):
+    result = run_cli("--impl", "wrong_impls:NoFactorTwo", "--samples", "50", "--epochs", "2", "--repeats", "0",
+                     "--json", "r.json", tmp_path=tmp_path, module=True)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAIL: gradient W0, gradient W1" in result.stdout
     assert "cause: loss convention — at epoch 1, batch 1" in result.stdout
-    doc = json.loads((wrong_module / "r.json").read_text())
+    doc = json.loads((tmp_path / "r.json").read_text())
     assert doc["passed"] is False and doc["localisation"]["cause"] == "loss convention"
-    assert doc["names"] == ["wrongmlp.NoFactorTwo", "keras_equiv.KerasMLP"]
+    assert doc["names"] == ["wrong_impls.NoFactorTwo", "keras_equiv.KerasMLP"]
 
 
 @needs_keras
-def test_unweighted_epoch_loss_exits_1_and_names_the_cause(wrong_module):
-    result = run_cli("--impl", "wrongmlp:PlainEpochMean", "--samples", "50", "--epochs", "2", "--batch-size", "16",
-                     "--repeats", "0", "--bias", "--shuffle", "3", tmp_path=wrong_module)
+def test_unweighted_epoch_loss_exits_1_and_names_the_cause(tmp_path):
+    result = run_cli("--impl", "wrong_impls:PlainEpochMean", "--samples", "50", "--epochs", "2", "--batch-size", "16",
+                     "--repeats", "0", "--bias", "--shuffle", "3", tmp_path=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAIL: epoch losses" in result.stdout and "final W0" not in result.stdout.split("FAIL:")[1]
     assert "cause: epoch-loss averaging — at epoch 1" in result.stdout
-    assert "wrongmlp.PlainEpochMean reports the plain mean" in result.stdout
+    assert "wrong_impls.PlainEpochMean reports the plain mean" in result.stdout
 
 
 # ----------------------------------------------------------- in-process
