@@ -1,0 +1,206 @@
+"""``mlp-compare bench`` and the compiled custom train step.
+
+No wall-clock assertion anywhere: the bench command runs once, tiny, to check
+the structure of what it prints and writes; its arithmetic is checked against
+numbers worked out by hand; the custom train step is checked against ``fit``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from compare import bench
+
+BIG = (784, 512, 512, 10)
+
+
+# ------------------------------------------------------------ arithmetic
+def test_weight_and_flop_counts_by_hand():
+    # 784·512 + 512·512 + 512·10 = 401,408 + 262,144 + 5,120
+    assert bench.weight_count(BIG) == 668_672
+    assert bench.weight_count((2, 5, 1)) == 15
+    assert bench.flops_per_sample(BIG, bench.FORWARD) == 1_337_344
+    assert bench.flops_per_sample(BIG, bench.GRADIENTS) == 4_012_032
+    assert bench.flops_per_sample(BIG, bench.TRAIN) == 4_012_032
+    # one training step at batch 128: 6 · 128 · 668,672 FLOPs
+    assert 128 * bench.flops_per_sample(BIG, bench.TRAIN) == 513_540_096
+
+
+def test_throughput_arithmetic_by_hand():
+    assert bench.samples_per_second(1000, 0.5) == 2000.0
+    # a 4 ms training step of 128 samples on the big net: 513,540,096 FLOPs / 0.004 s
+    assert bench.gflops(4_012_032, 128 / 0.004) == pytest.approx(128.385024)
+    row = bench.Row("scratch mini-batch", bench.TRAIN, seconds=[0.6, 0.4, 0.5], samples=20_000,
+                    flops_per_sample=4_012_032, peak_gflops=200.0)
+    assert row.median_s == 0.5
+    assert row.samples_per_s == 40_000.0
+    assert row.gflops == pytest.approx(160.48128)  # 4,012,032 · 40,000 / 1e9
+    assert row.percent_of_peak == pytest.approx(80.24064)
+
+
+def test_ratio_is_relative_to_each_phases_keras_anchor():
+    def row(implementation, phase, seconds):
+        return bench.Row(implementation, phase, [seconds], 100, 1, 1.0)
+
+    rows = [row(bench.SCRATCH_LOOP, bench.TRAIN, 0.01), row(bench.KERAS_FIT, bench.TRAIN, 0.5),
+            row(bench.KERAS_STEP, bench.TRAIN, 0.25), row(bench.SCRATCH_LOOP, bench.FORWARD, 0.002),
+            row(bench.KERAS_PREDICT, bench.FORWARD, 0.1)]
+    bench.add_ratios(rows)
+    assert [r.ratio for r in rows] == pytest.approx([50.0, 1.0, 2.0, 50.0, 1.0])
+
+
+def test_default_sweep_is_the_issues():
+    cases, notes = bench.build_cases(None, None, None, None, bench.DEFAULT_MAX_STEPS)
+    assert [(c.layers, c.batch_size, c.dtype, c.samples) for c in cases] == [
+        ((2, 5, 1), 1, "float64", 1000),
+        ((2, 5, 1), 32, "float64", 1000),
+        ((64, 128, 10), 32, "float32", 5000),
+        (BIG, 128, "float32", 20_000),
+    ]
+    assert notes == []
+    assert cases[0].task == "sum" and cases[3].task == "random"
+    assert cases[3].steps == 157  # ceil(20,000 / 128)
+
+
+def test_epochs_are_capped_at_max_steps_with_a_note():
+    cases, notes = bench.build_cases([BIG], [1], None, None, max_steps=1000)
+    assert cases[0].samples == 1000
+    assert "1,000 of 20,000 samples" in notes[0]
+
+
+def test_bad_network_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["--networks", "2-x-1"])
+    assert exit_info.value.code == 2
+    assert "784-512-512-10" in capsys.readouterr().err
+
+
+def test_importing_compare_bench_does_not_import_tensorflow():
+    code = "import sys, compare, compare.bench, compare.machine; print('tensorflow' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+# ---------------------------------------------------- the custom train step
+@pytest.mark.parametrize(
+    ("dtype", "layers", "batch_size", "activation"),
+    [
+        ("float64", (2, 5, 1), 1, "sigmoid"),
+        ("float64", (3, 7, 4, 2), 16, "tanh"),  # 50 samples: a partial last batch of 2
+        ("float32", (3, 7, 4, 2), 16, "sigmoid"),
+    ],
+)
+def test_custom_train_step_matches_fit_bit_for_bit(dtype, layers, batch_size, activation):
+    from keras_equiv import KerasMLP
+    from keras_equiv.train_step import make_train_step, train_epoch
+    from scratch import MLP
+
+    rng = np.random.default_rng(3)
+    x = rng.random((50, layers[0])).astype(dtype)
+    y = rng.random((50, layers[-1])).astype(dtype)
+    start = MLP(layers[0], list(layers[1:-1]), layers[-1], activation=activation, use_bias=True, dtype=dtype,
+                init="glorot_uniform", seed=1)
+    by_fit = KerasMLP.from_scratch(start, steps_per_execution=1)
+    by_step = KerasMLP.from_scratch(start)
+    fit_losses = by_fit.train(x, y, epochs=3, learning_rate=0.1, batch_size=batch_size)
+    step = make_train_step(by_step.model)
+    step_losses = [train_epoch(step, by_step.model, x, y, batch_size, learning_rate=0.1) for _ in range(3)]
+    # Measured: bit-identical (the same ops in the same order), in float64 and float32.
+    assert step_losses == fit_losses
+    for w_fit, w_step in zip(by_fit.get_weights(), by_step.get_weights()):
+        assert w_step.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(w_step, w_fit)
+
+
+def test_make_train_step_needs_a_compiled_model():
+    from keras_equiv import build_model
+    from keras_equiv.train_step import make_train_step
+
+    with pytest.raises(ValueError, match="compiled"):
+        make_train_step(build_model([2, 3, 1], ["sigmoid", "sigmoid"], False, "float32"))
+
+
+# ------------------------------------------------------------ smoke run
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    """One tiny run of the command writing every file (the only run in the suite)."""
+    out = tmp_path_factory.mktemp("bench")
+    paths = {kind: out / f"bench.{ext}" for kind, ext in
+             (("csv", "csv"), ("markdown", "md"), ("json", "json"), ("plot", "png"))}
+    argv = ["--quick", "--networks", "2-3-1", "--batch-sizes", "1", "--samples", "8", "--repeats", "1"]
+    for kind, path in paths.items():
+        argv += [f"--{kind}", str(path)]
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        status = bench.main(argv)
+    return status, stdout.getvalue(), paths
+
+
+ROWS = {
+    (bench.SCRATCH_LOOP, bench.FORWARD), (bench.KERAS_PREDICT, bench.FORWARD), (bench.KERAS_CALL, bench.FORWARD),
+    (bench.SCRATCH_LOOP, bench.GRADIENTS), (bench.KERAS_TAPE, bench.GRADIENTS),
+    (bench.SCRATCH_LOOP, bench.TRAIN), (bench.SEED_ORIGINAL, bench.TRAIN), (bench.KERAS_FIT, bench.TRAIN),
+    (bench.KERAS_FIT_SPE, bench.TRAIN), (bench.KERAS_STEP, bench.TRAIN),
+}
+
+
+def test_smoke_prints_one_table_with_the_machine(smoke):
+    status, text, _ = smoke
+    assert status == 0
+    assert text.startswith("2-3-1 sigmoid, no bias, float64, batch 1: 8 samples")
+    for column in ("median ms", "min–max ms", "samples/s", "GFLOP/s", "% f64 peak", "× Keras", "tracemalloc MB",
+                   "RSS +MB"):
+        assert column in text
+    for implementation, _ in ROWS:
+        assert implementation in text
+    assert "machine: " in text and "BLAS: " in text and "TensorFlow " in text and "Keras " in text
+    assert "float32" in text and "GFLOP/s" in text  # both GEMM peaks are stated
+    assert "sweep took" in text and "load average" in text
+
+
+def test_smoke_json(smoke):
+    document = json.loads(smoke[2]["json"].read_text())
+    assert set(document) >= {"machine", "gemm_peak_gflops", "settings", "cases", "targets", "notes"}
+    assert {"cpu", "logical_cores", "blas", "numpy", "tensorflow", "keras"} <= set(document["machine"])
+    assert set(document["gemm_peak_gflops"]) == {"float32", "float64"}
+    (case,) = document["cases"]
+    assert (case["network"], case["dtype"], case["batch_size"], case["samples"]) == ("2-3-1", "float64", 1, 8)
+    assert {(r["implementation"], r["phase"]) for r in case["rows"]} == ROWS
+    for row in case["rows"]:
+        assert row["repeats"] == 1 and row["min_ms"] <= row["median_ms"] <= row["max_ms"]
+        # the columns are consistent with each other: samples/s from the median, GFLOP/s from samples/s
+        assert row["samples_per_s"] == pytest.approx(8 / (row["median_ms"] / 1e3))
+        per_sample = bench.flops_per_sample((2, 3, 1), row["phase"])
+        assert row["gflops"] == pytest.approx(per_sample * row["samples_per_s"] / 1e9)
+        assert row["percent_of_peak"] == pytest.approx(100 * row["gflops"] / document["gemm_peak_gflops"]["float64"])
+        assert (row["tracemalloc_peak_mb"] is None) == row["implementation"].startswith("Keras")
+    anchor = next(r for r in case["rows"] if r["implementation"] == bench.KERAS_FIT)
+    assert anchor["ratio_vs_keras"] == pytest.approx(1.0)
+
+
+def test_smoke_csv_and_markdown(smoke):
+    paths = smoke[2]
+    with open(paths["csv"], newline="") as file:
+        records = list(csv.DictReader(file))
+    assert len(records) == len(ROWS)
+    assert {"network", "implementation", "phase", "median_ms", "samples_per_s", "gflops", "percent_of_peak",
+            "ratio_vs_keras", "rss_delta_mb"} <= set(records[0])
+    markdown = paths["markdown"].read_text()
+    assert "`mlp-compare bench --quick --networks 2-3-1" in markdown
+    assert "### 2-3-1 sigmoid" in markdown and "| implementation" in markdown and "- machine: " in markdown
+    assert paths["plot"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_into_a_missing_folder_is_a_usage_error_before_any_timing(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["--json", str(tmp_path / "no" / "such" / "bench.json")])
+    assert exit_info.value.code == 2
+    assert "does not exist" in capsys.readouterr().err
