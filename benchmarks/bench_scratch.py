@@ -7,7 +7,7 @@ Everything is measured in the same run, on the same machine:
 1. Batch-1 training on the seed's task (2-5-1 sigmoid, 1000 samples of
    ``sum_dataset``, lr 0.1) in samples/s, next to the seed's original
    per-sample algorithm (musikalkemist/DeepLearningForAudioWithPython,
-   lesson 08 ``mlp.py``), re-implemented below as :class:`SeedOriginalMLP`.
+   lesson 08 ``mlp.py``), kept as :class:`compare.seed_original.SeedOriginalMLP`.
 2. float32 mini-batch training of 784-512-512-10 (sigmoid) at batch 128 in
    GFLOP/s, counting ``6 * B * sum(n_in * n_out)`` per step (forward, error
    and weight gradient: three GEMMs per layer), and forward only in GFLOP/s
@@ -32,6 +32,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from compare.machine import blas_libraries, blas_summary, gemm_gflops
+from compare.seed_original import SeedOriginalMLP, seed_original_train
+from compare.timing import median_ms
 from scratch import MLP, sum_dataset
 
 BIG_LAYERS = (784, 512, 512, 10)
@@ -41,15 +44,8 @@ SEED_LAYERS = (2, 5, 1)
 
 # ----------------------------------------------------------------- timing
 def median_seconds(run: Callable[[], object], repeats: int = 5, warmup: int = 1) -> float:
-    """Median wall-clock seconds of ``run()`` over ``repeats`` calls, after ``warmup`` calls."""
-    for _ in range(warmup):
-        run()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    """Median wall-clock seconds of ``run()`` (:func:`compare.timing.median_ms`, in seconds)."""
+    return median_ms(run, repeats, warmup) / 1000
 
 
 def warm_up_cpu(seconds: float = 1.0) -> None:
@@ -60,30 +56,10 @@ def warm_up_cpu(seconds: float = 1.0) -> None:
         a @ a
 
 
-def blas_description() -> str:
-    """The BLAS NumPy calls, with its thread count (from threadpoolctl, if installed)."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "unknown (threadpoolctl not installed)"
-    libraries = [
-        f"{info.get('internal_api')} {info.get('version')} ({info.get('architecture')}, "
-        f"{info.get('num_threads')} threads)"
-        for info in threadpool_info()
-        if info.get("user_api") == "blas"
-    ]
-    return "; ".join(libraries) or "none found"
-
-
 # ------------------------------------------------------------------- GEMM
 def measure_gemm(dtype: str, m: int, k: int, n: int, repeats: int = 15, warmup: int = 3) -> float:
-    """GFLOP/s of ``(m, k) @ (k, n)`` into a preallocated output (``2 m k n`` FLOPs)."""
-    rng = np.random.default_rng(0)
-    a = rng.random((m, k)).astype(dtype)
-    b = rng.random((k, n)).astype(dtype)
-    out = np.empty((m, n), dtype=dtype)
-    seconds = median_seconds(lambda: np.matmul(a, b, out=out), repeats, warmup)
-    return 2 * m * k * n / seconds / 1e9
+    """GFLOP/s of ``(m, k) @ (k, n)`` (``2 m k n`` FLOPs): :func:`compare.machine.gemm_gflops`."""
+    return gemm_gflops(dtype, m, k, n, repeats=repeats, warmup=warmup)
 
 
 def gemm_shapes(layers: Sequence[int] = BIG_LAYERS, batch: int = BIG_BATCH) -> list[tuple[int, int, int]]:
@@ -98,82 +74,6 @@ def gemm_shapes(layers: Sequence[int] = BIG_LAYERS, batch: int = BIG_BATCH) -> l
             shapes += [(batch, n_in, n_out), (n_in, batch, n_out)]
     shapes.append((1024, 1024, 1024))
     return shapes
-
-
-# ------------------------------------------------- the seed's original MLP
-class SeedOriginalMLP:
-    """The seed's algorithm as it was written (lesson 08 ``mlp.py``), as the baseline.
-
-    One 1-D sample at a time, ``np.dot``, ``1 / (1 + np.exp(-x))``, reshapes for
-    the outer product, ``weights += derivatives * lr`` and the epoch error as
-    the mean of ``np.average((target - output) ** 2)`` over samples. The only
-    change: the initial weights can be passed in, and ``train`` returns the
-    epoch errors instead of printing them.
-    """
-
-    def __init__(self, layers: Sequence[int], weights: Sequence[np.ndarray] | None = None) -> None:
-        if weights is None:
-            weights = [np.random.rand(n_in, n_out) for n_in, n_out in itertools.pairwise(layers)]  # noqa: NPY002
-        self.weights = [np.array(w, dtype=float) for w in weights]
-        self.derivatives = [np.zeros_like(w) for w in self.weights]
-        self.activations = [np.zeros(n) for n in layers]
-
-    def forward_propagate(self, inputs):
-        activations = inputs
-        self.activations[0] = activations
-        for i, w in enumerate(self.weights):
-            net_inputs = np.dot(activations, w)
-            activations = self._sigmoid(net_inputs)
-            self.activations[i + 1] = activations
-        return activations
-
-    def back_propagate(self, error):
-        for i in reversed(range(len(self.derivatives))):
-            activations = self.activations[i + 1]
-            delta = error * self._sigmoid_derivative(activations)
-            delta_re = delta.reshape(delta.shape[0], -1).T
-            current_activations = self.activations[i]
-            current_activations = current_activations.reshape(current_activations.shape[0], -1)
-            self.derivatives[i] = np.dot(current_activations, delta_re)
-            error = np.dot(delta, self.weights[i].T)
-        return error
-
-    def train(self, inputs, targets, epochs, learning_rate):
-        history = []
-        for _ in range(epochs):
-            sum_errors = 0
-            for j, input in enumerate(inputs):
-                target = targets[j]
-                output = self.forward_propagate(input)
-                error = target - output
-                self.back_propagate(error)
-                self.gradient_descent(learning_rate)
-                sum_errors += self._mse(target, output)
-            history.append(sum_errors / len(inputs))
-        return history
-
-    def gradient_descent(self, learningRate=1):  # the seed's spelling
-        for i in range(len(self.weights)):
-            weights = self.weights[i]
-            derivatives = self.derivatives[i]
-            weights += derivatives * learningRate
-
-    def _sigmoid(self, x):
-        return 1.0 / (1 + np.exp(-x))
-
-    def _sigmoid_derivative(self, x):
-        return x * (1.0 - x)
-
-    def _mse(self, target, output):
-        return np.average((target - output) ** 2)
-
-
-def seed_original_train(x: np.ndarray, y: np.ndarray, weights: Sequence[np.ndarray], epochs: int = 1,
-                        learning_rate: float = 0.1) -> SeedOriginalMLP:
-    """Train the seed's original algorithm from ``weights``; returns the trained network."""
-    mlp = SeedOriginalMLP([w.shape[0] for w in weights] + [weights[-1].shape[1]], weights)
-    mlp.train(x, y, epochs, learning_rate)
-    return mlp
 
 
 # ------------------------------------------------------------- the cases
@@ -305,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
 
         threadpool_limits(args.blas_threads, user_api="blas")
     print(f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}")
-    print(f"BLAS: {blas_description()}")
+    print(f"BLAS: {blas_summary(blas_libraries())}")
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} CPUs "
           "(other processes' load skews every figure; the interleaved ratios least)")
     rows, agreement = run_all(quick=args.quick)

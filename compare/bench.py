@@ -5,7 +5,7 @@ every implementation:
 
 * ``scratch``: :class:`scratch.MLP`, as a batch-1 loop (``train(batch_size=1)``)
   or vectorised over mini-batches; at batch 1 also the seed's original
-  per-sample algorithm (from ``benchmarks/bench_scratch.py``, in a source checkout);
+  per-sample algorithm (:mod:`compare.seed_original`);
 * ``Keras fit``, compiled with Keras's defaults (``steps_per_execution=1``,
   ``jit_compile="auto"``): the anchor, what users run;
 * ``Keras fit`` with ``steps_per_execution`` (many steps per graph call);
@@ -33,8 +33,6 @@ throughput of NumPy's own large GEMM, measured at the start of the same run.
 from __future__ import annotations
 
 import argparse
-import functools
-import importlib.util
 import itertools
 import math
 import statistics
@@ -45,7 +43,6 @@ import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -56,6 +53,7 @@ from scratch.batching import batch_slices
 
 from . import machine
 from .report import atomic_write, atomic_writer, frame_table, write_json
+from .seed_original import seed_original_train
 
 PROG = "mlp-compare bench"
 FORWARD, GRADIENTS, TRAIN = "forward", "gradients", "train epoch"
@@ -365,19 +363,6 @@ def each(function: Callable[..., object], batches: Sequence[slice], *arrays: np.
         function(*(array[batch] for array in arrays))
 
 
-@functools.cache
-def load_bench_scratch() -> ModuleType | None:
-    """``benchmarks/bench_scratch.py`` of a source checkout (the seed's original algorithm), or ``None``."""
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_scratch.py"
-    if not path.is_file():
-        return None
-    spec = importlib.util.spec_from_file_location("bench_scratch", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_scratch", module)
-    spec.loader.exec_module(module)
-    return module if hasattr(module, "seed_original_train") else None
-
-
 def scratch_runners(case: Case, x: np.ndarray, y: np.ndarray, weights: list[np.ndarray]) -> list[Runner]:
     """scratch's forward, gradients and training epoch (and the seed's original at batch 1)."""
     mlp = scratch_model(case)
@@ -392,10 +377,9 @@ def scratch_runners(case: Case, x: np.ndarray, y: np.ndarray, weights: list[np.n
         Runner(name, GRADIENTS, lambda: each(mlp.gradients, batches, x, y), reset, True),
         Runner(name, TRAIN, lambda: mlp.train(x, y, 1, LEARNING_RATE, batch_size=case.batch_size), reset, True),
     ]
-    seed = load_bench_scratch() if case.batch_size == 1 else None
-    if seed is not None:
+    if case.batch_size == 1:
         runners.append(Runner(SEED_ORIGINAL, TRAIN,
-                              lambda: seed.seed_original_train(x, y, weights, 1, LEARNING_RATE), reset, True))
+                              lambda: seed_original_train(x, y, weights, 1, LEARNING_RATE), reset, True))
     return runners
 
 
@@ -895,8 +879,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if path and not Path(path).resolve().parent.is_dir():
             parser.error(f"--{option} {path}: the folder {Path(path).parent} does not exist")
     cases, notes = resolve(args)
-    if any(case.batch_size == 1 for case in cases) and load_bench_scratch() is None:
-        notes.append("no 'seed original' row: benchmarks/bench_scratch.py (a source checkout's) was not found")
     command = " ".join(["mlp-compare", "bench", *argv])
     results, info, peaks, seconds = run_sweep(cases, args.repeats, args.phases)
     notes += timing_notes(seconds, args.repeats, info, peaks, results)

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import os
 import platform
-import statistics
 import time
 from typing import Any
 
 import numpy as np
+
+from .timing import median_ms
 
 #: The square GEMM whose throughput is the "peak" of each dtype: large enough
 #: for the BLAS to reach its best speed, small enough to time in well under a second.
@@ -163,22 +164,18 @@ class ForeignCpu:
         return min(1.0, max(0.0, ((busy1 - busy0) - (own1 - own0)) / capacity)) if capacity > 0 else None
 
 
-def gemm_gflops(dtype: str, size: int = PEAK_GEMM_SIZE, repeats: int = 10, warmup: int = 3) -> float:
-    """GFLOP/s of NumPy's ``(size, size) @ (size, size)`` in ``dtype`` (median of ``repeats``).
+def gemm_gflops(dtype: str, m: int = PEAK_GEMM_SIZE, k: int | None = None, n: int | None = None,
+                repeats: int = 10, warmup: int = 3) -> float:
+    """GFLOP/s of NumPy's ``(m, k) @ (k, n)`` in ``dtype`` (median of ``repeats``; square by default).
 
-    Counts ``2 * size**3`` FLOPs (a multiply and an add per term) and writes
-    into a preallocated output, so only the BLAS kernel is timed.
+    Counts ``2 m k n`` FLOPs (a multiply and an add per term) and writes into a
+    preallocated output, so only the BLAS kernel is timed.
     """
+    k = m if k is None else k
+    n = m if n is None else n
     rng = np.random.default_rng(0)
-    a = rng.random((size, size)).astype(dtype)
-    b = rng.random((size, size)).astype(dtype)
-    out = np.empty((size, size), dtype=dtype)
-    for _ in range(warmup):
-        np.matmul(a, b, out=out)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        np.matmul(a, b, out=out)
-        times.append(time.perf_counter() - start)
-    return 2 * size**3 / statistics.median(times) / 1e9
-
+    a = rng.random((m, k)).astype(dtype)
+    b = rng.random((k, n)).astype(dtype)
+    out = np.empty((m, n), dtype=dtype)
+    milliseconds = median_ms(lambda: np.matmul(a, b, out=out), repeats, warmup)
+    return 2 * m * k * n / milliseconds / 1e6
