@@ -87,7 +87,7 @@ def _as_finite_array(name: str, value: object, dtype: np.dtype) -> np.ndarray:
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
     array = array.astype(dtype, copy=False)
-    if not np.all(np.isfinite(array)):
+    if not np.isfinite(array).all():
         raise ValueError(f"{name} contains NaN or inf")
     return array
 
