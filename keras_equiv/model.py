@@ -39,7 +39,12 @@ def build_model(
 
 
 def compile_model(model: keras.Sequential, loss: str, dtype: str, steps_per_execution: int = 1) -> None:
-    """Plain SGD (no momentum, no weight decay) on the MSE, all in ``dtype``."""
+    """Plain SGD (no momentum, no weight decay) on the MSE, all in ``dtype``.
+
+    ``make_loss`` gives ``keras.losses.MeanSquaredError(dtype=dtype)``, the
+    object the string ``"mse"`` stands for, with its dtype spelled out: a loss
+    object otherwise computes in ``floatx`` (float32), whatever the model's dtype.
+    """
     with keras_floatx(dtype):
         model.compile(
             optimizer=keras.optimizers.SGD(learning_rate=0.01),  # set by each train() call
