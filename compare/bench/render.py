@@ -1,0 +1,258 @@
+"""Rendering and reporting: the tables (text and Markdown), the targets, the JSON, CSV and plot files."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from .. import machine
+from ..report import atomic_write, atomic_writer, frame_table, write_json
+from .cases import (
+    ANCHORS,
+    FORWARD,
+    KERAS_FIT,
+    KERAS_FIT_SPE,
+    KERAS_PREDICT,
+    KERAS_STEP,
+    KERAS_TAPE,
+    LEARNING_RATE,
+    SCRATCH_BATCHED,
+    SCRATCH_LOOP,
+    SEED_ORIGINAL,
+    STEPS_PER_EXECUTION,
+    TRAIN,
+)
+from .measuring import MIN_REPEATS, ROW_BUDGET_S, Row, disturbed
+from .sweep import CaseResult
+
+
+def _fmt(value: float | None, spec: str = ".3g") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return format(value, spec)
+
+
+def _count(value: float) -> str:
+    """Large numbers with thousands separators, small ones with 3 significant digits."""
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
+def rows_frame(result: CaseResult) -> pd.DataFrame:
+    """The table of one case, as display strings."""
+    dtype = "f32" if result.case.dtype == "float32" else "f64"
+    records = []
+    for row in result.rows:
+        records.append({
+            "implementation": row.implementation,
+            "phase": row.phase,
+            "median ms": _fmt(row.median_s * 1e3, ".4g"),
+            "min–max ms": f"{min(row.seconds) * 1e3:.4g}–{max(row.seconds) * 1e3:.4g}",
+            "n": f"{len(row.seconds)}{'!' if disturbed(row) else ''}",
+            "samples/s": _count(row.samples_per_s),
+            "GFLOP/s": _fmt(row.gflops),
+            f"% {dtype} peak": _fmt(row.percent_of_peak, ".2g" if row.percent_of_peak < 1 else ".0f"),
+            "× Keras": _fmt(row.ratio),
+            "tracemalloc MB": _fmt(row.traced_peak_mb),
+            "RSS +MB": _fmt(row.rss_delta_mb),
+        })
+    return pd.DataFrame(records)
+
+
+def footer_lines(result: CaseResult, info: dict[str, Any], peaks: dict[str, float]) -> list[str]:
+    """What every table says under it: the machine, the peaks, the ratio's anchors and fit's set-up."""
+    lines = [
+        f"machine: {machine_description(info)}",
+        f"peak = NumPy {machine.PEAK_GEMM_SIZE}³ GEMM measured at the start of this run: "
+        f"float32 {peaks['float32']:.1f} GFLOP/s, float64 {peaks['float64']:.1f} GFLOP/s",
+        f"× Keras = speed relative to {KERAS_FIT} for training, {KERAS_PREDICT} for forward, "
+        f"{KERAS_TAPE} for gradients (above 1: faster)",
+    ]
+    overheads = [f"{row.call_overhead_s * 1e3:.0f} ms ({row.implementation})"
+                 for row in result.rows if row.call_overhead_s is not None]
+    if overheads:
+        lines.append("fit rows: epochs timed inside one fit(epochs=n) call by a callback; each call's own set-up, "
+                     f"not in them: {', '.join(overheads)}")
+    return lines
+
+
+def machine_description(info: dict[str, Any]) -> str:
+    """The machine line plus TensorFlow's thread pools."""
+    line = machine.machine_line(info)
+    threads = info.get("tensorflow_threads")
+    return line if not threads else f"{line}; TF threads intra-op {threads['intra_op']}, inter-op {threads['inter_op']}"
+
+
+def render_case(result: CaseResult, info: dict[str, Any], peaks: dict[str, float], markdown: bool = False) -> str:
+    """One case as a titled table with its machine footer (text or Markdown)."""
+    table = frame_table(rows_frame(result), markdown=markdown)
+    footer = footer_lines(result, info, peaks)
+    if markdown:
+        return "\n".join([f"### {result.case.title()}", "", table, "", *(f"- {line}" for line in footer)])
+    return "\n".join([result.case.title(), table, *footer])
+
+
+def target_checks(results: Sequence[CaseResult]) -> list[dict[str, Any]]:
+    """The project's performance targets, for the cases and rows of this sweep that they are about."""
+    checks = []
+    for result in results:
+        case, rows = result.case, {(r.implementation, r.phase): r for r in result.rows}
+        if case.layers == (2, 5, 1) and case.batch_size == 1:
+            checks += _speed_targets(rows, "seed's task, batch 1", SCRATCH_LOOP, [(KERAS_FIT, 50), (SEED_ORIGINAL, 1)])
+        if case.layers == (784, 512, 512, 10) and case.dtype == "float32" and case.batch_size == 128:
+            label = "784-512-512-10 f32 B=128"
+            checks += _speed_targets(rows, label, SCRATCH_BATCHED, [(KERAS_FIT, 1.25)])
+            for phase, goal in ((TRAIN, 60), (FORWARD, 70)):
+                row = rows.get((SCRATCH_BATCHED, phase))
+                if row:
+                    checks.append(_target(f"{label}: scratch {phase}, % of f32 GEMM peak", row.percent_of_peak,
+                                          goal, "%"))
+    return checks
+
+
+def _speed_targets(rows: dict[tuple[str, str], Row], label: str, scratch: str,
+                   goals: Sequence[tuple[str, float]]) -> list[dict[str, Any]]:
+    """scratch's training speed over each named implementation's, against its goal."""
+    mine = rows.get((scratch, TRAIN))
+    return [_target(f"{label}: scratch training speed ÷ {other}'s", rows[other, TRAIN].median_s / mine.median_s,
+                    goal, "×")
+            for other, goal in goals if mine and (other, TRAIN) in rows]
+
+
+def _target(name: str, value: float, goal: float, unit: str) -> dict[str, Any]:
+    return {"target": name, "measured": value, "goal": goal, "unit": unit, "met": bool(value >= goal)}
+
+
+def targets_frame(checks: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame([{"target": c["target"], "measured": f"{c['measured']:.3g}{c['unit']}",
+                          "goal": f"≥ {c['goal']:g}{c['unit']}", "": "met" if c["met"] else "MISSED"}
+                         for c in checks])
+
+
+def render_text(results: Sequence[CaseResult], info: dict[str, Any], peaks: dict[str, float],
+                notes: Sequence[str]) -> str:
+    """The whole terminal report: one table per case, the targets and the notes."""
+    blocks = [render_case(result, info, peaks) for result in results]
+    checks = target_checks(results)
+    if checks:
+        blocks.append("targets\n" + frame_table(targets_frame(checks)))
+    if notes:
+        blocks.append("\n".join(f"note: {note}" for note in notes))
+    return "\n\n".join(blocks) + "\n"
+
+
+def render_markdown(results: Sequence[CaseResult], info: dict[str, Any], peaks: dict[str, float],
+                    notes: Sequence[str], command: str) -> str:
+    """The same report as Markdown, with the command that produced it."""
+    parts = ["## mlp-compare bench", "", f"`{command}`", ""]
+    for result in results:
+        parts += [render_case(result, info, peaks, markdown=True), ""]
+    checks = target_checks(results)
+    if checks:
+        parts += ["### Targets", "", frame_table(targets_frame(checks), markdown=True), ""]
+    parts += [f"- note: {note}" for note in notes]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def flat_records(results: Sequence[CaseResult]) -> list[dict[str, Any]]:
+    """One record per row with its case, full precision (for CSV and JSON)."""
+    records = []
+    for result in results:
+        case = result.case
+        for row in result.rows:
+            records.append({
+                "network": case.name, "dtype": case.dtype, "batch_size": case.batch_size,
+                "samples": case.samples, "weights": case.weights,
+                "implementation": row.implementation, "phase": row.phase,
+                "median_ms": row.median_s * 1e3, "min_ms": min(row.seconds) * 1e3,
+                "max_ms": max(row.seconds) * 1e3, "repeats": len(row.seconds),
+                "samples_per_s": row.samples_per_s, "gflops": row.gflops,
+                "percent_of_peak": row.percent_of_peak, "peak_gflops": row.peak_gflops,
+                "ratio_vs_keras": row.ratio, "anchor": ANCHORS[row.phase],
+                "tracemalloc_peak_mb": row.traced_peak_mb, "rss_delta_mb": row.rss_delta_mb,
+                "rss_peak_mb": row.rss_peak_mb,
+                "fit_call_overhead_ms": None if row.call_overhead_s is None else row.call_overhead_s * 1e3,
+                "foreign_cpu_fraction": row.foreign_cpu,
+            })
+    return records
+
+
+def report_dict(results: Sequence[CaseResult], info: dict[str, Any], peaks: dict[str, float],
+                notes: Sequence[str], settings: dict[str, Any]) -> dict[str, Any]:
+    """The JSON document: machine, peaks, settings, one entry per case with its rows, targets, notes."""
+    records = flat_records(results)
+    cases = []
+    for result in results:
+        case = result.case
+        cases.append({"network": case.name, "layers": list(case.layers), "dtype": case.dtype,
+                      "batch_size": case.batch_size, "samples": case.samples, "steps": case.steps,
+                      "weights": case.weights, "task": case.task,
+                      "rows": [r for r in records if (r["network"], r["dtype"], r["batch_size"])
+                               == (case.name, case.dtype, case.batch_size)]})
+    return {"machine": info, "gemm_peak_gflops": peaks, "settings": settings, "cases": cases,
+            "targets": target_checks(results), "notes": list(notes)}
+
+
+#: One colour per training implementation in the plot (scratch's loop and mini-batch are one implementation).
+PLOT_COLOURS = {SCRATCH_LOOP: "tab:blue", SCRATCH_BATCHED: "tab:blue", SEED_ORIGINAL: "tab:cyan",
+                KERAS_FIT: "tab:red", KERAS_FIT_SPE: "tab:orange", KERAS_STEP: "tab:green"}
+PLOT_MARKERS = "os^Dvp*h"
+
+
+def write_plot(path: str, results: Sequence[CaseResult]) -> None:
+    """Samples/s and % of peak of each training implementation against network size, log axes, one PNG.
+
+    Colour: the implementation; marker: the batch size; a line joins one
+    implementation's points at one batch size across networks.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    frame = pd.DataFrame(flat_records(results))
+    frame = frame[frame["phase"] == TRAIN].sort_values("weights")
+    batches = sorted(frame["batch_size"].unique())
+    markers = {batch: PLOT_MARKERS[i % len(PLOT_MARKERS)] for i, batch in enumerate(batches)}
+    figure = Figure(figsize=(8, 8), layout="constrained")
+    top, bottom = figure.subplots(2, 1, sharex=True)
+    for (implementation, batch), group in frame.groupby(["implementation", "batch_size"], sort=False):
+        style = dict(color=PLOT_COLOURS.get(implementation, "gray"), marker=markers[batch],
+                     linestyle="-" if implementation.startswith(("scratch", "seed")) else "--")
+        top.plot(group["weights"], group["samples_per_s"], **style)
+        bottom.plot(group["weights"], group["percent_of_peak"], **style)
+    top.set(xscale="log", yscale="log", ylabel="training samples/s",
+            title="one training epoch: scratch (solid) and Keras (dashed)")
+    bottom.set(xscale="log", yscale="log", xlabel="network size: Σ n_in·n_out weights",
+               ylabel="% of this machine's GEMM peak")
+    labels = {"scratch" if name.startswith("scratch") else name: PLOT_COLOURS[name]
+              for name in PLOT_COLOURS if name in set(frame["implementation"])}
+    handles = [Line2D([], [], color=colour, label=label) for label, colour in labels.items()]
+    handles += [Line2D([], [], color="black", marker=markers[b], linestyle="", label=f"batch {b}") for b in batches]
+    figure.legend(handles=handles, fontsize="small", loc="outside lower center", ncols=3)
+    with atomic_writer(path, "wb") as file:
+        figure.savefig(file, format="png", dpi=100)
+
+
+def settings_of(args: argparse.Namespace, command: str) -> dict[str, Any]:
+    """The run's settings, for the JSON."""
+    return {"command": command, "phases": args.phases, "repeats": args.repeats, "max_steps": args.max_steps,
+            "quick": args.quick, "learning_rate": LEARNING_RATE, "row_budget_s": ROW_BUDGET_S,
+            "min_repeats": MIN_REPEATS, "steps_per_execution": STEPS_PER_EXECUTION}
+
+
+def write_files(args: argparse.Namespace, results: Sequence[CaseResult], info: dict[str, Any],
+                peaks: dict[str, float], notes: Sequence[str], command: str) -> None:
+    """Every file asked for, each written atomically."""
+    if args.csv:
+        atomic_write(args.csv, pd.DataFrame(flat_records(results)).to_csv(index=False, float_format="%.6g"))
+    if args.markdown:
+        atomic_write(args.markdown, render_markdown(results, info, peaks, notes, command))
+    if args.json:
+        write_json(args.json, report_dict(results, info, peaks, notes, settings_of(args, command)))
+    if args.plot:
+        write_plot(args.plot, results)

@@ -1,0 +1,103 @@
+"""The runners: scratch's and Keras's forward, gradients and training epoch of one case, ready to time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from scratch.batching import batch_slices
+
+from ..seed_original import seed_original_train
+from .cases import (
+    FORWARD,
+    GRADIENTS,
+    KERAS_CALL,
+    KERAS_FIT,
+    KERAS_FIT_SPE,
+    KERAS_PREDICT,
+    KERAS_STEP,
+    KERAS_TAPE,
+    LEARNING_RATE,
+    SCRATCH_BATCHED,
+    SCRATCH_LOOP,
+    SEED_ORIGINAL,
+    STEPS_PER_EXECUTION,
+    TRAIN,
+    Case,
+    scratch_model,
+)
+from .measuring import Runner
+
+
+def each(function: Callable[..., object], batches: Sequence[slice], *arrays: np.ndarray) -> None:
+    """``function(*(a[batch] for a in arrays))`` for every batch, keeping no result (as a training loop would)."""
+    for batch in batches:
+        function(*(array[batch] for array in arrays))
+
+
+def scratch_runners(case: Case, x: np.ndarray, y: np.ndarray, weights: list[np.ndarray]) -> list[Runner]:
+    """scratch's forward, gradients and training epoch (and the seed's original at batch 1)."""
+    mlp = scratch_model(case)
+    batches = list(batch_slices(len(x), case.batch_size))
+    name = SCRATCH_LOOP if case.batch_size == 1 else SCRATCH_BATCHED
+
+    def reset() -> None:
+        mlp.set_weights(weights)
+
+    runners = [
+        Runner(name, FORWARD, lambda: each(mlp.forward, batches, x), reset, True),
+        Runner(name, GRADIENTS, lambda: each(mlp.gradients, batches, x, y), reset, True),
+        Runner(name, TRAIN, lambda: mlp.train(x, y, 1, LEARNING_RATE, batch_size=case.batch_size), reset, True),
+    ]
+    if case.batch_size == 1:
+        runners.append(Runner(SEED_ORIGINAL, TRAIN,
+                              lambda: seed_original_train(x, y, weights, 1, LEARNING_RATE), reset, True))
+    return runners
+
+
+def keras_runners(case: Case, x: np.ndarray, y: np.ndarray, weights: list[np.ndarray]) -> list[Runner]:
+    """Keras's forward (predict, model(x)), gradients (eager tape) and training (fit ×2, custom step)."""
+    from keras_equiv import KerasMLP
+    from keras_equiv.floatx import keras_floatx
+    from keras_equiv.train_step import EpochTimer, make_train_step, train_epoch
+
+    start = scratch_model(case)
+    start.set_weights(weights)
+    default = KerasMLP.from_scratch(start, steps_per_execution=1)
+    fast = KerasMLP.from_scratch(start, steps_per_execution=STEPS_PER_EXECUTION)
+    model, batch = default.model, case.batch_size
+    batches = list(batch_slices(len(x), batch))
+    step = make_train_step(model)
+    for twin in (default, fast):
+        twin.model.optimizer.learning_rate = LEARNING_RATE
+
+    def fit(keras_model: Any, epochs: int = 1) -> list[float]:
+        timer = EpochTimer()
+        with keras_floatx(case.dtype):
+            keras_model.fit(x, y, batch_size=batch, epochs=epochs, shuffle=False, verbose=0, callbacks=[timer])
+        return timer.seconds
+
+    def predict() -> object:
+        with keras_floatx(case.dtype):
+            return model.predict(x, batch_size=batch, verbose=0)
+
+    def call(inputs: np.ndarray) -> object:
+        return model(inputs, training=False)
+
+    def reset_default() -> None:
+        default.set_weights(weights)
+
+    def reset_fast() -> None:
+        fast.set_weights(weights)
+
+    return [
+        Runner(KERAS_PREDICT, FORWARD, predict, reset_default, False),
+        Runner(KERAS_CALL, FORWARD, lambda: each(call, batches, x), reset_default, False),
+        Runner(KERAS_TAPE, GRADIENTS, lambda: each(default.gradients, batches, x, y), reset_default, False),
+        Runner(KERAS_FIT, TRAIN, lambda: fit(model), reset_default, False, lambda n: fit(model, n)),
+        Runner(KERAS_FIT_SPE, TRAIN, lambda: fit(fast.model), reset_fast, False, lambda n: fit(fast.model, n)),
+        Runner(KERAS_STEP, TRAIN, lambda: train_epoch(step, model, x, y, batch, LEARNING_RATE), reset_default,
+               False),
+    ]

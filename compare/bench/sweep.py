@@ -1,0 +1,136 @@
+"""The sweep: every case's rows measured in turn, with the machine's GEMM peaks and the notes on how it went."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import machine
+from .cases import FORWARD, GRADIENTS, PHASES, TRAIN, Case, case_data, scratch_model
+from .measuring import FOREIGN_CPU_LIMIT, MIN_REPEATS, ROW_BUDGET_S, Row, add_ratios, disturbed, measure
+from .runners import keras_runners, scratch_runners
+
+
+@dataclass
+class CaseResult:
+    """One network's table: the case and its rows."""
+
+    case: Case
+    rows: list[Row] = field(default_factory=list)
+
+
+class Progress:
+    """A one-line progress bar over the sweep on stderr, drawn only when stderr is a terminal."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.done, self.enabled = total, 0, enabled
+
+    def show(self, label: str) -> None:
+        if not self.enabled:
+            return
+        width = 30
+        filled = width * self.done // max(self.total, 1)
+        line = f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {label}"
+        print(f"\r{line[:120]:<120}", end="", file=sys.stderr, flush=True)
+
+    def step(self) -> None:
+        self.done += 1
+
+    def close(self) -> None:
+        if self.enabled:
+            print("\r" + " " * 120 + "\r", end="", file=sys.stderr, flush=True)
+
+
+def runners_per_case(case: Case, phases: Sequence[str] = PHASES) -> int:
+    """How many rows a case has (for the progress bar)."""
+    per_phase = {FORWARD: 3, GRADIENTS: 2, TRAIN: 5 if case.batch_size == 1 else 4}
+    return sum(per_phase[phase] for phase in phases)
+
+
+def run_case(case: Case, peaks: dict[str, float], repeats: int, progress: Progress,
+             phases: Sequence[str] = PHASES) -> CaseResult:
+    """Every row of one case (of ``phases``): scratch's first, then Keras's, from the same data and weights."""
+    x, y = case_data(case)
+    weights = scratch_model(case).get_weights()
+    result = CaseResult(case)
+    for runners in (scratch_runners, keras_runners):
+        for runner in runners(case, x, y, weights):
+            if runner.phase not in phases:
+                continue
+            progress.show(f"{case.name} {case.dtype} B={case.batch_size}: {runner.implementation}, {runner.phase}")
+            result.rows.append(measure(runner, case, peaks[case.dtype], repeats))
+            progress.step()
+    add_ratios(result.rows)
+    result.rows.sort(key=lambda row: PHASES.index(row.phase))
+    return result
+
+
+def run_sweep(cases: Sequence[Case], repeats: int, phases: Sequence[str] = PHASES,
+              progress: bool | None = None) -> tuple[list[CaseResult], dict[str, Any], dict[str, float], float]:
+    """Describe the machine, measure its GEMM peaks, then every case.
+
+    Returns the results, the machine description, the peaks and the seconds
+    the whole sweep took. The progress bar is drawn when ``progress`` (default:
+    when stderr is a terminal).
+    """
+    started = time.perf_counter()
+    info = machine.describe_machine(tensorflow=True)
+    info["load_average_at_start"] = machine.load_average()
+    peaks = measure_peaks()
+    bar = Progress(sum(runners_per_case(case, phases) for case in cases),
+                   sys.stderr.isatty() if progress is None else progress)
+    try:
+        results = [run_case(case, peaks, repeats, bar, phases) for case in cases]
+    finally:
+        bar.close()
+    info["gemm_peak_gflops_at_end"] = measure_peaks()
+    info["load_average_at_end"] = machine.load_average()
+    return results, info, peaks, time.perf_counter() - started
+
+
+def disturbance_notes(results: Sequence[CaseResult]) -> list[str]:
+    """One warning naming the rows timed while other processes were busy (flagged "!" in column n)."""
+    rows = [f"{result.case.name} B={result.case.batch_size} {row.implementation} {row.phase} "
+            f"({100 * row.foreign_cpu:.0f}%)" for result in results for row in result.rows if disturbed(row)]
+    if not rows:
+        return []
+    return [f"WARNING: other processes used more than {FOREIGN_CPU_LIMIT:.0%} of the cores while these rows were "
+            f"timed (marked ! in column n): {'; '.join(rows)}; re-run on a quiet machine"]
+
+
+def steadiness_note(info: dict[str, Any], peaks: dict[str, float], tolerance: float = 0.15) -> str | None:
+    """A warning when the GEMM peaks at the end of the sweep differ from those at its start by > ``tolerance``.
+
+    Another program using the cores during the run slows whatever it overlaps:
+    then the timings, and the % of peak, are not to be trusted.
+    """
+    end = info.get("gemm_peak_gflops_at_end") or {}
+    moved = {dtype: end[dtype] / peaks[dtype] - 1 for dtype in end if abs(end[dtype] / peaks[dtype] - 1) > tolerance}
+    if not moved:
+        return None
+    changes = ", ".join(f"{dtype} {peaks[dtype]:.0f} → {end[dtype]:.0f} GFLOP/s" for dtype in moved)
+    return (f"WARNING: the GEMM peak changed during the sweep ({changes}): something else was using the CPU; "
+            "re-run on a quiet machine before trusting these numbers")
+
+
+def timing_notes(seconds: float, repeats: int, info: dict[str, Any], peaks: dict[str, float],
+                 results: Sequence[CaseResult] = ()) -> list[str]:
+    """How long the sweep took, how it was timed, the load average, and whether the machine stayed steady."""
+    notes = [f"sweep took {seconds:.0f} s; median of up to {repeats} timed repeats per row after one warm-up "
+             f"(at least {min(MIN_REPEATS, repeats)}; fewer when a row's repeats pass {ROW_BUDGET_S:g} s: column n); "
+             f"load average (1/5/15 min) {_load(info, 'start')} at the start, {_load(info, 'end')} at the end"]
+    warning = steadiness_note(info, peaks)
+    return notes + ([warning] if warning else []) + disturbance_notes(results)
+
+
+def measure_peaks() -> dict[str, float]:
+    """NumPy's float32 and float64 GEMM throughput on this machine, now (GFLOP/s)."""
+    return {dtype: machine.gemm_gflops(dtype) for dtype in ("float32", "float64")}
+
+
+def _load(info: dict[str, Any], when: str) -> str:
+    load = info.get(f"load_average_at_{when}")
+    return "unknown" if not load else " / ".join(f"{v:.2f}" for v in load)
