@@ -19,6 +19,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from scratch.losses import LOSSES
+from scratch.validation import DTYPES, INITS
+
 from . import datasets
 from .harness import SideError, compare
 from .report import render_text, write_losses_csv, write_markdown, write_plot, write_report_json
@@ -64,10 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument("--activation", type=_name_list, default=["sigmoid"], metavar="NAME[,NAME]",
                      help="sigmoid, tanh, relu or linear: one for all layers or one per Dense layer (default: sigmoid)")
     net.add_argument("--bias", action=argparse.BooleanOptionalAction, default=False, help="give each layer a bias")
-    net.add_argument("--dtype", choices=["float64", "float32"], default="float64")
-    net.add_argument("--init", choices=["uniform", "glorot_uniform"], default="uniform",
+    net.add_argument("--dtype", choices=DTYPES, default="float64")
+    net.add_argument("--init", choices=INITS, default="uniform",
                      help="initial weights: the seed's U[0,1) or Keras's glorot_uniform (default: uniform)")
-    net.add_argument("--loss", choices=["mse", "seed"], default="mse",
+    net.add_argument("--loss", choices=sorted(LOSSES), default="mse",
                      help="Keras's mse, or the seed's ½·Σ(t−o)² per sample (default: mse)")
     net.add_argument("--seed", type=int, default=0, help="seed of the initial weights and the sum data (default: 0)")
     train = parser.add_argument_group("training")

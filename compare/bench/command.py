@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from scratch.validation import DTYPES
+
 from .cases import PHASES, TRAIN, Case, build_cases
 from .measuring import MIN_REPEATS, ROW_BUDGET_S
 from .render import render_text, write_files
@@ -50,8 +52,8 @@ def _positive(text: str) -> int:
 
 
 def _dtype(text: str) -> str:
-    if text not in ("float32", "float64"):
-        raise argparse.ArgumentTypeError(f"dtype must be float32 or float64, got {text!r}")
+    if text not in DTYPES:
+        raise argparse.ArgumentTypeError(f"dtype must be one of {', '.join(DTYPES)}, got {text!r}")
     return text
 
 
