@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from .data import sum_dataset
+from .losses import LOSSES
 from .mlp import MLP
 
 
@@ -16,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--lr", type=float, default=0.1, help="learning rate (default 0.1)")
     parser.add_argument("--samples", type=int, default=1000)
-    parser.add_argument("--loss", choices=["mse", "seed"], default="mse")
+    parser.add_argument("--loss", choices=sorted(LOSSES), default="mse")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 

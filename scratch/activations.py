@@ -1,17 +1,21 @@
-"""Activation functions and their derivatives, written on the activation.
+r"""Activation functions, each with its backward pass as a vector-Jacobian product.
 
-Every derivative here takes the layer's *output* ``a = f(z)``, not its input
-``z``: that is how the seed computes ``sigmoid'(z) = a(1 - a)`` and it saves
-keeping ``z`` around during backpropagation.
+A Dense layer computes :math:`a = f(z)`. Going backward it is handed the
+upstream gradient :math:`g = \partial L / \partial a` and must return
+:math:`\partial L / \partial z = J_f(z)^\top g`. For the element-wise
+functions below the Jacobian is diagonal, so this is :math:`g \odot f'(z)`,
+and :math:`f'` is cheapest written on the *output* ``a`` (the seed's
+``sigmoid'(z) = a (1 - a)``). A function whose Jacobian is not diagonal (a
+softmax, say) fits the same ``backward(g, z, a)`` signature.
 
-==========  ==========================  ======================
-name        f(z)                        f'(z) written on a
-==========  ==========================  ======================
-sigmoid     1 / (1 + e^{-z})            a (1 - a)
-tanh        tanh(z)                     1 - a^2
-relu        max(z, 0)                   1 if a > 0 else 0
-linear      z                           1
-==========  ==========================  ======================
+==========  ==========================  ================================
+name        f(z)                        backward: dL/dz
+==========  ==========================  ================================
+sigmoid     1 / (1 + e^{-z})            g · a (1 - a)
+tanh        tanh(z)                     g · (1 - a^2)
+relu        max(z, 0)                   g · [a > 0]
+linear      z                           g
+==========  ==========================  ================================
 
 ``relu'(0)`` is taken as 0, as TensorFlow does.
 """
@@ -19,10 +23,34 @@ linear      z                           1
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One activation function: its forward map and its vector-Jacobian product.
+
+    Attributes
+    ----------
+    name : str
+        The registry key, Keras's name for the same function.
+    forward : callable
+        ``forward(z) -> a``.
+    backward : callable
+        ``backward(g, z, a) -> dL/dz`` given ``g = dL/da``, the layer's
+        pre-activation ``z`` and its output ``a``.
+    formula : str
+        ``f(z)`` as text, for tables and messages.
+    """
+
+    name: str
+    forward: Callable[[Array], Array]
+    backward: Callable[[Array, Array, Array], Array]
+    formula: str
 
 
 def sigmoid(z: Array) -> Array:
@@ -79,10 +107,25 @@ def linear_derivative(a: Array) -> Array:
     return np.ones_like(a)
 
 
-#: name -> (function, derivative written on the activation)
-ACTIVATIONS: dict[str, tuple[Callable[[Array], Array], Callable[[Array], Array]]] = {
-    "sigmoid": (sigmoid, sigmoid_derivative),
-    "tanh": (tanh, tanh_derivative),
-    "relu": (relu, relu_derivative),
-    "linear": (linear, linear_derivative),
+def elementwise(name: str, function: Callable[[Array], Array], derivative_on_output: Callable[[Array], Array],
+                formula: str) -> Activation:
+    r"""An element-wise activation: its Jacobian is diagonal, so :math:`\partial L/\partial z = g \odot f'(z)`,
+    with :math:`f'` written on the output ``a``."""
+    return Activation(name, function, lambda g, z, a: g * derivative_on_output(a), formula)
+
+
+def _linear_backward(g: Array, z: Array, a: Array) -> Array:
+    """The identity passes the upstream gradient through unchanged."""
+    return g
+
+
+#: Every activation a Dense layer can use, by Keras's name.
+ACTIVATIONS: dict[str, Activation] = {
+    activation.name: activation
+    for activation in (
+        elementwise("sigmoid", sigmoid, sigmoid_derivative, "1 / (1 + e^-z)"),
+        elementwise("tanh", tanh, tanh_derivative, "tanh(z)"),
+        elementwise("relu", relu, relu_derivative, "max(z, 0)"),
+        Activation("linear", linear, _linear_backward, "z"),
+    )
 }

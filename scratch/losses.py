@@ -1,7 +1,10 @@
-r"""The two losses the MLP can descend, with their gradients.
+r"""The losses an MLP can descend: each a value and its gradient with respect to the output.
 
-``"mse"`` is Keras's ``mean_squared_error`` with its default reduction: the
-mean over the ``k`` outputs, then the mean over the ``B`` samples of a batch,
+Every loss follows Keras's default reduction: a per-sample loss (reduced over
+the ``k`` outputs), then the sum over the ``B`` samples of the batch divided
+by ``B``.
+
+``"mse"`` is Keras's ``mean_squared_error``: the mean over the ``k`` outputs,
 
 .. math::  L_{mse} = \frac{1}{B}\sum_{b}\frac{1}{k}\sum_{j}(\hat y_{bj} - y_{bj})^2,
            \qquad \frac{\partial L_{mse}}{\partial \hat y} = \frac{2}{Bk}(\hat y - y).
@@ -20,10 +23,33 @@ learning rate ``lr`` is one step on ``"mse"`` at ``lr * k / 2``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One loss: its batch value and its gradient with respect to the network's output.
+
+    Attributes
+    ----------
+    name : str
+        The registry key (Keras's name where Keras has the loss).
+    value : callable
+        ``value(targets, outputs) -> float``, the loss of the batch.
+    gradient : callable
+        ``gradient(targets, outputs) -> dL/dŷ``, the shape of ``outputs``.
+    formula : str
+        The loss as text, for tables and messages.
+    """
+
+    name: str
+    value: Callable[[Array, Array], float]
+    gradient: Callable[[Array, Array], Array]
+    formula: str
 
 
 def sum_of_squares(error: Array) -> float:
@@ -51,8 +77,11 @@ def seed_loss_gradient(target: Array, output: Array) -> Array:
     return (output - target) / output.shape[0]
 
 
-#: name -> (loss value, gradient with respect to the output)
-LOSSES: dict[str, tuple[Callable[[Array, Array], float], Callable[[Array, Array], Array]]] = {
-    "mse": (mse, mse_gradient),
-    "seed": (seed_loss, seed_loss_gradient),
+#: Every loss, by name.
+LOSSES: dict[str, Loss] = {
+    loss.name: loss
+    for loss in (
+        Loss("mse", mse, mse_gradient, "mean over outputs of (ŷ − y)², averaged over the batch"),
+        Loss("seed", seed_loss, seed_loss_gradient, "½·Σ over outputs of (ŷ − y)², averaged over the batch"),
+    )
 }

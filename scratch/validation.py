@@ -14,12 +14,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .activations import ACTIVATIONS
-from .losses import LOSSES
-
-INITS = ("uniform", "glorot_uniform")
-DTYPES = ("float32", "float64")
-
 
 def check_layer_size(name: str, value: object) -> int:
     """Return ``value`` as an int if it is a positive integer (bools refused)."""
@@ -47,9 +41,8 @@ def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
     return value
 
 
-def check_activations(activation: object, num_layers: int) -> list[str]:
-    """One activation name per Dense layer, from one name or a list of them."""
-    names = sorted(ACTIVATIONS)
+def check_activations(activation: object, num_layers: int, names: Sequence[str]) -> list[str]:
+    """One activation name per Dense layer, from one name or a list of them (each one of ``names``)."""
     if isinstance(activation, str):
         return [check_choice("activation", activation, names)] * num_layers
     if not isinstance(activation, Sequence) or len(activation) != num_layers:
@@ -60,22 +53,14 @@ def check_activations(activation: object, num_layers: int) -> list[str]:
     return [check_choice(f"activation[{i}]", a, names) for i, a in enumerate(activation)]
 
 
-def check_loss(loss: object) -> str:
-    return check_choice("loss", loss, sorted(LOSSES))
-
-
-def check_init(init: object) -> str:
-    return check_choice("init", init, INITS)
-
-
-def check_dtype(dtype: object) -> np.dtype:
-    """Return the NumPy dtype for ``"float32"``/``"float64"`` (or those dtypes)."""
+def check_dtype(dtype: object, names: Sequence[str]) -> np.dtype:
+    """Return the NumPy dtype named ``dtype`` (a name or a dtype) if it is one of ``names``."""
     try:
         name = np.dtype(dtype).name  # type: ignore[arg-type]
     except TypeError:
         name = None
-    if name not in DTYPES:
-        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}; got {dtype!r}")
+    if name not in names:
+        raise ValueError(f"dtype must be one of {', '.join(names)}; got {dtype!r}")
     return np.dtype(name)
 
 

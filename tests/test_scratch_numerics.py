@@ -70,8 +70,10 @@ def test_sigmoid_is_correct_into_the_tails(dtype, normal_tail):
         ("linear", -1.5, -1.5, 1.0),
     ],
 )
-def test_each_activation_and_its_derivative_on_the_output(name, z, value, derivative):
-    f, f_prime = act.ACTIVATIONS[name]
-    a = f(np.array([z]))
-    assert a[0] == pytest.approx(value, rel=1e-15, abs=0)
-    assert f_prime(a)[0] == pytest.approx(derivative, rel=1e-15, abs=0)
+def test_each_activation_and_its_vector_jacobian_product(name, z, value, derivative):
+    activation = act.ACTIVATIONS[name]
+    z = np.array([[z]])
+    a = activation.forward(z)
+    assert a[0, 0] == pytest.approx(value, rel=1e-15, abs=0)
+    upstream = np.array([[3.0]])  # dL/da; dL/dz = 3 f'(z) for an element-wise f
+    assert activation.backward(upstream, z, a)[0, 0] == pytest.approx(3 * derivative, rel=1e-15, abs=0)

@@ -1,0 +1,97 @@
+r"""``Dense``: one fully connected layer, the twin of ``keras.layers.Dense``.
+
+For a batch of ``B`` samples (one per row):
+
+.. math::
+
+    z = x W + b, \qquad a = f(z)
+
+with the kernel ``W`` of shape ``(n_in, n_out)`` (Keras's layout), the bias
+``b`` of shape ``(n_out,)`` (optional) and the activation ``f``. Backward,
+given :math:`g = \partial L / \partial a`:
+
+.. math::
+
+    \delta = \frac{\partial L}{\partial z} = J_f^\top g, \qquad
+    \frac{\partial L}{\partial W} = x^\top \delta, \qquad
+    \frac{\partial L}{\partial b} = \sum_{\text{batch}} \delta, \qquad
+    \frac{\partial L}{\partial x} = \delta W^\top
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .activations import Activation
+
+Array = np.ndarray
+
+
+class Dense:
+    """A fully connected layer that caches what its backward pass needs.
+
+    Attributes
+    ----------
+    kernel : ndarray
+        ``W``, shape ``(n_in, n_out)``.
+    bias : ndarray or None
+        ``b``, shape ``(n_out,)``; ``None`` for a layer without bias.
+    activation : Activation
+        ``f`` and its vector-Jacobian product.
+    inputs, z, outputs : ndarray
+        ``x``, ``z`` and ``a`` of the last forward pass (``(B, n)`` each).
+    kernel_gradient, bias_gradient : ndarray
+        ``dL/dW`` and ``dL/db`` from the last backward pass.
+    """
+
+    def __init__(self, kernel: Array, activation: Activation, bias: Array | None = None) -> None:
+        self.kernel = kernel
+        self.bias = bias
+        self.activation = activation
+        self.inputs = self.z = self.outputs = np.zeros((0, kernel.shape[0]), dtype=kernel.dtype)
+        self.kernel_gradient = np.zeros_like(kernel)
+        self.bias_gradient = None if bias is None else np.zeros_like(bias)
+
+    def forward(self, inputs: Array) -> Array:
+        r""":math:`a = f(x W + b)` for a batch ``inputs`` of shape ``(B, n_in)``; caches ``x``, ``z``, ``a``."""
+        z = np.dot(inputs, self.kernel)
+        if self.bias is not None:
+            z += self.bias
+        self.inputs, self.z = inputs, z
+        self.outputs = self.activation.forward(z)
+        return self.outputs
+
+    def backward(self, output_error: Array, input_error: bool = True) -> Array | None:
+        r"""Gradients of the parameters from :math:`g = \partial L/\partial a`; returns :math:`\partial L/\partial x`.
+
+        ``input_error=False`` skips :math:`\delta W^\top` (the first layer needs no error below it).
+        """
+        delta = self.activation.backward(output_error, self.z, self.outputs)
+        self.kernel_gradient = np.dot(self.inputs.T, delta)
+        if self.bias is not None:
+            self.bias_gradient = delta.sum(axis=0)
+        return np.dot(delta, self.kernel.T) if input_error else None
+
+    @property
+    def parameters(self) -> list[Array]:
+        """``[W]`` or ``[W, b]``, the arrays themselves (Keras's order)."""
+        return [self.kernel] if self.bias is None else [self.kernel, self.bias]
+
+    @property
+    def gradients(self) -> list[Array]:
+        """``[dL/dW]`` or ``[dL/dW, dL/db]``, in the order of :attr:`parameters`."""
+        return [self.kernel_gradient] if self.bias is None else [self.kernel_gradient, self.bias_gradient]
+
+
+def initial_kernel(rng: np.random.Generator, n_in: int, n_out: int, init: str) -> Array:
+    """A kernel of shape ``(n_in, n_out)`` drawn in float64.
+
+    ``"uniform"``: the seed's ``U[0, 1)``. ``"glorot_uniform"``: Keras's
+    default, ``U(-r, r)`` with :math:`r = \\sqrt{6 / (n_{in} + n_{out})}`.
+    """
+    if init == "uniform":
+        return rng.random((n_in, n_out))
+    limit = math.sqrt(6.0 / (n_in + n_out))
+    return rng.uniform(-limit, limit, size=(n_in, n_out))
