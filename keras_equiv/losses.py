@@ -25,9 +25,3 @@ class SeedLoss(keras.losses.Loss):
         ops = keras.ops
         return 0.5 * ops.sum(ops.square(y_true - y_pred), axis=-1)
 
-
-def make_loss(name: str, dtype: str) -> keras.losses.Loss:
-    """The Keras loss object for the protocol's loss name, computed in ``dtype``."""
-    if name == "seed":
-        return SeedLoss(dtype=dtype)
-    return keras.losses.MeanSquaredError(dtype=dtype)

@@ -8,18 +8,20 @@ protocol and the copying of weights both ways.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 import scratch
-from scratch import TrainingDivergedError
+from scratch import MLPConfig, TrainingDivergedError
 from scratch import validation as check
 from scratch.batching import epoch_orders
+from scratch.config import Configured
 
+from . import registry
 from ._tf import keras, tf
 from .floatx import keras_floatx
-from .losses import make_loss
 
 #: Default for ``steps_per_execution``: run up to this many training steps in
 #: one call into the TensorFlow graph. It changes no number (the tests check
@@ -34,32 +36,37 @@ def build_model(
     """The network as a learner writes it: an ``Input`` then one ``Dense`` per layer."""
     layers = [keras.Input(shape=(layer_sizes[0],), dtype=dtype)]
     for units, activation in zip(layer_sizes[1:], activations):
-        layers.append(keras.layers.Dense(units, activation=activation, use_bias=use_bias, dtype=dtype))
+        keras_activation = registry.lookup(registry.ACTIVATIONS, "activation", activation)
+        layers.append(keras.layers.Dense(units, activation=keras_activation, use_bias=use_bias, dtype=dtype))
     return keras.Sequential(layers)
 
 
-def compile_model(model: keras.Sequential, loss: str, dtype: str, steps_per_execution: int = 1) -> None:
-    """Plain SGD (no momentum, no weight decay) on the MSE, all in ``dtype``.
+def compile_model(model: keras.Sequential, config: MLPConfig, steps_per_execution: int = 1) -> None:
+    """Compile with the config's optimizer and loss, all in its dtype; the optimizer is built at once.
 
-    ``make_loss`` gives ``keras.losses.MeanSquaredError(dtype=dtype)``, the
-    object the string ``"mse"`` stands for, with its dtype spelled out: a loss
-    object otherwise computes in ``floatx`` (float32), whatever the model's dtype.
+    The loss is an object with its dtype spelled out (``"mse"`` becomes
+    ``keras.losses.MeanSquaredError(dtype=dtype)``): a loss object otherwise
+    computes in ``floatx`` (float32), whatever the model's dtype. Building the
+    optimizer now (rather than on the first ``fit``) gives its state, the step
+    count and slots, from the start.
     """
-    with keras_floatx(dtype):
+    with keras_floatx(config.dtype):
         model.compile(
-            optimizer=keras.optimizers.SGD(learning_rate=0.01),  # set by each train() call
-            loss=make_loss(loss, dtype),
+            optimizer=registry.make_optimizer(config.optimizer),  # learning rate set by each train() call
+            loss=registry.make_loss(config.loss, config.dtype),
             steps_per_execution=steps_per_execution,
         )
+        model.optimizer.build(model.trainable_variables)
 
 
-class KerasMLP:
+class KerasMLP(Configured):
     """The same network as :class:`scratch.MLP`, built and trained by Keras.
 
-    The constructor takes the same arguments as ``scratch.MLP`` and starts from
-    the very same initial weights: they are drawn by NumPy exactly as
-    ``scratch.MLP`` draws them (``init="glorot_uniform"`` included) and copied
-    in, so ``KerasMLP(..., seed=s)`` and ``MLP(..., seed=s)`` are one network.
+    The constructor takes the same arguments as ``scratch.MLP`` (the fields of
+    :class:`scratch.MLPConfig`, or one config) and starts from the very same
+    initial weights: they are drawn by NumPy exactly as ``scratch.MLP`` draws
+    them (``init="glorot_uniform"`` included) and copied in, so
+    ``KerasMLP(..., seed=s)`` and ``MLP(..., seed=s)`` are one network.
 
     Parameters
     ----------
@@ -68,69 +75,37 @@ class KerasMLP:
         Keras's default; the default here, 1000, gives the same numbers faster.
     """
 
-    def __init__(
-        self,
-        num_inputs: int = 3,
-        hidden_layers: Sequence[int] = (3, 3),
-        num_outputs: int = 2,
-        *,
-        activation: str | Sequence[str] = "sigmoid",
-        use_bias: bool = False,
-        dtype: str = "float64",
-        init: str = "uniform",
-        seed: int | None = None,
-        loss: str = "mse",
-        steps_per_execution: int = STEPS_PER_EXECUTION,
-    ) -> None:
-        twin = scratch.MLP(
-            num_inputs,
-            hidden_layers,
-            num_outputs,
-            activation=activation,
-            use_bias=use_bias,
-            dtype=dtype,
-            init=init,
-            seed=seed,
-            loss=loss,
-        )
-        check.check_layer_size("steps_per_execution", steps_per_execution)
-        self._take_config(twin)
-        self.steps_per_execution = int(steps_per_execution)
-        self.model = build_model(twin.layer_sizes, self.activation, self.use_bias, self.dtype.name)
-        compile_model(self.model, self.loss, self.dtype.name, self.steps_per_execution)
-        self.set_weights(twin.get_weights())
-
-    def _take_config(self, mlp: scratch.MLP) -> None:
-        """Copy the checked architecture attributes of ``mlp``, the same names."""
-        for name in ("layer_sizes", "num_inputs", "hidden_layers", "num_outputs", *mlp_config(mlp)):
-            setattr(self, name, getattr(mlp, name))
-
-    def __repr__(self) -> str:
-        return (
-            f"KerasMLP({self.num_inputs}, {self.hidden_layers}, {self.num_outputs}, "
-            f"activation={self.activation}, use_bias={self.use_bias}, "
-            f"dtype={self.dtype.name!r}, loss={self.loss!r})"
-        )
+    def __init__(self, *args: Any, steps_per_execution: int = STEPS_PER_EXECUTION, **kwargs: Any) -> None:
+        self.config = MLPConfig.build(*args, **kwargs)
+        self.steps_per_execution = check.check_layer_size("steps_per_execution", steps_per_execution)
+        self.dtype = self.config.np_dtype
+        sizes = self.config.layer_sizes
+        self.model = build_model(sizes, self.config.activation, self.config.use_bias, self.config.dtype)
+        compile_model(self.model, self.config, self.steps_per_execution)
+        self.set_weights(scratch.MLP(self.config).get_weights())
 
     # ------------------------------------------------------------ conversion
     @classmethod
-    def from_scratch(cls, mlp: scratch.MLP, **kwargs) -> KerasMLP:
-        """The same architecture as ``mlp``, with a copy of its current weights.
+    def from_scratch(cls, mlp: scratch.MLP, **kwargs: Any) -> KerasMLP:
+        """The same network as ``mlp``, with a copy of its current weights and optimizer state.
 
         Keyword arguments override the copied configuration, e.g.
-        ``dtype="float32"`` (the weights are then rounded to float32) or
-        ``steps_per_execution=1``.
+        ``dtype="float32"`` (the weights are then rounded to float32), or set
+        ``steps_per_execution``.
         """
         if not isinstance(mlp, scratch.MLP):
             raise TypeError(f"from_scratch expects a scratch.MLP, got {type(mlp).__name__}")
-        twin = cls(mlp.num_inputs, mlp.hidden_layers, mlp.num_outputs, **(mlp_config(mlp) | kwargs))
+        steps = {"steps_per_execution": kwargs.pop("steps_per_execution")} if "steps_per_execution" in kwargs else {}
+        twin = cls(mlp.config.replace(**kwargs), **steps)
         twin.set_weights(mlp.get_weights())
+        twin.set_optimizer_state(mlp.get_optimizer_state())
         return twin
 
     def to_scratch(self) -> scratch.MLP:
-        """A ``scratch.MLP`` with this architecture and a copy of these weights."""
-        mlp = scratch.MLP(self.num_inputs, self.hidden_layers, self.num_outputs, **mlp_config(self))
+        """A ``scratch.MLP`` with this configuration and a copy of these weights and optimizer state."""
+        mlp = scratch.MLP(self.config)
         mlp.set_weights(self.get_weights())
+        mlp.set_optimizer_state(self.get_optimizer_state())
         return mlp
 
     # ---------------------------------------------- the comparison protocol
@@ -142,6 +117,36 @@ class KerasMLP:
         """Replace every parameter; on any error the old ones are kept."""
         shapes = [tuple(v.shape) for v in self.model.weights]
         self.model.set_weights(check.check_weights(weights, shapes, self.dtype))
+
+    def get_optimizer_state(self) -> dict[str, Any]:
+        """``{"iterations": ..., "<slot>": [...]}`` read from the Keras optimizer's variables."""
+        optimizer = self.model.optimizer
+        state: dict[str, Any] = {"iterations": int(optimizer.iterations.numpy())}
+        for slot, variables in self._slot_variables().items():
+            state[slot] = [np.array(v.numpy()) for v in variables]
+        return state
+
+    def set_optimizer_state(self, state: Mapping[str, Any]) -> None:
+        """Assign a state (see :meth:`get_optimizer_state`) to the Keras optimizer; checked whole first."""
+        slots = self._slot_variables()
+        if not isinstance(state, Mapping) or "iterations" not in state:
+            raise TypeError(f"state must be a dict with 'iterations' and the slots {list(slots)}, got {state!r}")
+        unknown = sorted(set(state) - {"iterations", *slots})
+        if unknown:
+            raise ValueError(f"state has entries {unknown} that this optimizer does not keep")
+        iterations = check.check_epochs(state["iterations"])  # an int >= 0
+        shapes = [tuple(v.shape) for v in self.model.trainable_variables]
+        values = {slot: check.check_weights(state[slot], shapes, self.dtype) for slot in slots if slot in state}
+        self.model.optimizer.iterations.assign(iterations)
+        for slot, arrays in values.items():
+            for variable, array in zip(slots[slot], arrays):
+                variable.assign(array)
+
+    def _slot_variables(self) -> dict[str, list]:
+        """The Keras optimizer's slot variables by scratch slot name (only the slots it has)."""
+        attributes = registry.slot_attributes(self.config.optimizer["name"])
+        found = {slot: list(getattr(self.model.optimizer, attribute, None) or []) for slot, attribute in attributes.items()}
+        return {slot: variables for slot, variables in found.items() if variables}
 
     def _inputs(self, x: np.ndarray) -> np.ndarray:
         return check.check_inputs(x, self.num_inputs, self.dtype)
@@ -238,14 +243,3 @@ def _finite_losses(losses: Sequence[float], first_epoch: int = 1) -> list[float]
             )
     return [float(loss) for loss in losses]
 
-
-def mlp_config(mlp: scratch.MLP | KerasMLP) -> dict:
-    """The keyword arguments that rebuild ``mlp``'s architecture."""
-    return dict(
-        activation=list(mlp.activation),
-        use_bias=mlp.use_bias,
-        dtype=mlp.dtype.name,
-        init=mlp.init,
-        seed=mlp.seed,
-        loss=mlp.loss,
-    )

@@ -1,0 +1,56 @@
+"""Each registry name of :mod:`scratch` mapped to its Keras counterpart.
+
+One dict per registry. A name missing here is a ``ValueError`` naming the
+registry, never a silent fallback: a loss, an activation or an optimizer that
+``scratch`` knows but this module does not map is refused before a model is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ._tf import keras
+from .losses import SeedLoss
+
+#: scratch activation name -> the ``activation=`` argument of ``keras.layers.Dense``.
+ACTIVATIONS: dict[str, str] = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "linear": "linear"}
+
+#: scratch loss name -> a function ``dtype -> keras.losses.Loss`` computing in ``dtype``.
+LOSSES: dict[str, Callable[[str], keras.losses.Loss]] = {
+    "mse": lambda dtype: keras.losses.MeanSquaredError(dtype=dtype),
+    "seed": lambda dtype: SeedLoss(dtype=dtype),
+}
+
+#: scratch optimizer name -> (Keras class, {scratch slot name: the attribute holding Keras's slot variables}).
+OPTIMIZERS: dict[str, tuple[type[keras.optimizers.Optimizer], dict[str, str]]] = {
+    "sgd": (keras.optimizers.SGD, {"momentum": "momentums"}),
+}
+
+
+def lookup(registry: Mapping[str, Any], kind: str, name: str) -> Any:
+    """``registry[name]``, or a ``ValueError`` saying Keras has no twin for this ``kind``."""
+    if name not in registry:
+        raise ValueError(f"keras_equiv has no Keras {kind} for {name!r}; it maps {', '.join(sorted(registry))}")
+    return registry[name]
+
+
+def make_loss(name: str, dtype: str) -> keras.losses.Loss:
+    """The Keras loss object for the scratch loss ``name``, computed in ``dtype``."""
+    return lookup(LOSSES, "loss", name)(dtype)
+
+
+def make_optimizer(config: Mapping[str, Any]) -> keras.optimizers.Optimizer:
+    """The Keras optimizer for a scratch optimizer config ``{"name": ..., **arguments}``.
+
+    The learning rate is set by each ``train`` call; the other arguments have
+    Keras's own names, so they pass through unchanged.
+    """
+    cls, _ = lookup(OPTIMIZERS, "optimizer", config["name"])
+    options = {key: value for key, value in config.items() if key != "name"}
+    return cls(learning_rate=0.01, **options)
+
+
+def slot_attributes(name: str) -> dict[str, str]:
+    """``{scratch slot name: Keras optimizer attribute}`` for the optimizer ``name``."""
+    return lookup(OPTIMIZERS, "optimizer", name)[1]
