@@ -8,12 +8,15 @@
 only when the Keras side is built (by the ``mlp-compare`` command).
 """
 
+from .causes import Cause
 from .harness import SideError, assert_equivalent, compare, parameter_names
+from .report import table
 from .results import Check, Localisation, Report
 from .tolerances import DEFAULT_RTOL, Tolerance, measure, relative_error, tolerance_for
 
 __all__ = [
     "DEFAULT_RTOL",
+    "Cause",
     "Check",
     "Localisation",
     "Report",
@@ -24,5 +27,6 @@ __all__ = [
     "measure",
     "parameter_names",
     "relative_error",
+    "table",
     "tolerance_for",
 ]

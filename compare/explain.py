@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .report import atomic_write, frame_table, write_json
+from .report import atomic_write, frame_table, report_dict, write_json
 
 if TYPE_CHECKING:  # the real import is in run(): it brings TensorFlow
     from .pitfalls import Outcome, Setting
@@ -106,7 +106,7 @@ def outcomes_dict(outcomes: Sequence[Outcome], setting: Setting) -> dict[str, An
             {"key": o.key, "title": o.title, "why": o.why, "expect_agree": o.expect_agree, "agrees": o.agrees,
              "as_expected": o.as_expected, "shows_first": o.shows_first, "discrepancy": o.discrepancy,
              "discrepancy_label": o.discrepancy_label, "cause": o.cause, "details": o.details,
-             "report": None if o.report is None else o.report.to_dict()}
+             "report": None if o.report is None else report_dict(o.report)}
             for o in outcomes
         ],
     }

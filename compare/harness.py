@@ -1,10 +1,13 @@
 """The harness: prove that two implementations of the comparison protocol agree.
 
-:func:`compare` copies ``a``'s weights into ``b`` and then checks, in order:
-the copy itself, the forward outputs, the gradients of every parameter, the
-per-epoch training losses and the final weights, each under the tolerance
-policy of :mod:`compare.tolerances`. When anything fails it asks
-:mod:`compare.localise` where and why.
+:func:`compare` copies ``a``'s weights (and optimizer state, where both
+sides keep one) into ``b`` and then checks, in order: the copy itself, the
+forward outputs, the loss (``evaluate``), the gradients of every parameter,
+the per-epoch training losses, the final weights and the final optimizer
+state, each under the tolerance policy of :mod:`compare.tolerances`. It calls
+only the methods of :class:`scratch.protocol.ComparableMLP` (and of
+:class:`~scratch.protocol.HasOptimizerState` where a side has them). When
+anything fails it asks :mod:`compare.localise` where and why.
 
 >>> from scratch import MLP, sum_dataset
 >>> x, y = sum_dataset(40)
@@ -15,12 +18,17 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from scratch.protocol import ComparableMLP, HasOptimizerState
+
 from . import localise
+from .localise import Run, Snapshot
+from .report import table
 from .results import Check, Report
 from .tolerances import Tolerance, comparison_dtype, measure, tolerance_for
 
@@ -111,8 +119,8 @@ class SideError(RuntimeError):
 
 
 def compare(
-    a: Any,
-    b: Any,
+    a: ComparableMLP,
+    b: ComparableMLP,
     x: Array,
     y: Array,
     *,
@@ -131,8 +139,8 @@ def compare(
     ----------
     a, b : ComparableMLP
         Two implementations of :class:`scratch.protocol.ComparableMLP`. ``a``'s
-        weights are copied into ``b`` first; both are trained (their weights
-        change).
+        weights (and optimizer state, if both have one) are copied into ``b``
+        first; both are trained (their weights change).
     x, y : ndarray
         Inputs ``(n, num_inputs)`` and targets ``(n, num_outputs)``.
     epochs, learning_rate, batch_size, shuffle
@@ -147,9 +155,9 @@ def compare(
     Returns
     -------
     Report
-        Every check in order: ``initial weights``, ``forward``, ``gradient W0``
-        ..., ``epoch losses``, ``final W0`` ...; both loss curves; the
-        localisation when something failed.
+        Every check in order: ``initial weights``, ``forward``, ``evaluate``,
+        ``gradient W0`` ..., ``epoch losses``, ``final W0`` ..., ``optimizer
+        iterations`` ...; both loss curves; the localisation when something failed.
 
     Raises
     ------
@@ -157,63 +165,105 @@ def compare(
         When one side raises (the message names the side and the call).
     """
     names = side_names(a, b)
-    weights = _call("get_weights", names[0], a.get_weights)
+    x, y = np.asarray(x), np.asarray(y)
+    initial = Snapshot(_call("get_weights", names[0], a.get_weights), _optimizer_state(a, names[0]))
+    run = Run((a, b), names, x, y, epochs, learning_rate, batch_size, shuffle, tolerance_for("float64", rtol, atol),
+              initial, parameter_names(initial.weights))
     report = Report(names=names, dtype="float64")
-    problem = layout_problem(weights, _call("get_weights", names[1], b.get_weights))
-    run = localise.Run(a, b, np.asarray(x), np.asarray(y), epochs, learning_rate, batch_size, shuffle,
-                       tolerance_for("float64", rtol, atol), weights, names, parameter_names(weights))
+    weights_b = _call("get_weights", names[1], b.get_weights)
+    problem = layout_problem(initial.weights, weights_b)
     if problem is not None:
-        run.layouts = ([np.shape(w) for w in weights], [np.shape(w) for w in b.get_weights()])
         report.checks.append(Check.failed("initial weights", run.tolerance.rtol, problem))
-        report.localisation = localise.diagnose(run, report) if localise_failures else None
+        layouts = ([np.shape(w) for w in initial.weights], [np.shape(w) for w in weights_b])
+        if localise_failures:
+            report.localisation = localise.diagnose(dataclasses.replace(run, layouts=layouts), report)
         return report
 
-    _call("set_weights", names[1], b.set_weights, [w.copy() for w in weights])
+    _call("set_weights", names[1], b.set_weights, [w.copy() for w in initial.weights])
+    if initial.optimizer_state is not None and isinstance(b, HasOptimizerState):
+        _call("set_optimizer_state", names[1], b.set_optimizer_state, initial.optimizer_state)
     out_a = np.asarray(_call("forward", names[0], a.forward, x))
     out_b = np.asarray(_call("forward", names[1], b.forward, x))
     dtype = comparison_dtype(out_a.dtype, out_b.dtype)
-    run.tolerance = tolerance_for(dtype, rtol, atol)
-    run.dtypes = (out_a.dtype.name, out_b.dtype.name)
+    run = dataclasses.replace(run, tolerance=tolerance_for(dtype, rtol, atol), dtypes=(out_a.dtype.name,
+                                                                                       out_b.dtype.name))
     report.dtype = dtype.name
 
-    report.checks.append(combined_check("initial weights", weights, b.get_weights(), run.tolerance))
+    report.checks.append(combined_check("initial weights", initial.weights, b.get_weights(), run.tolerance))
     report.checks += measure_lists("forward", [out_a], [out_b], ["outputs"], run.tolerance)
     report.checks[-1].name = "forward"
+    report.checks.append(_evaluate_check(run))
     grads_a = _call("gradients", names[0], a.gradients, x, y)
     grads_b = _call("gradients", names[1], b.gradients, x, y)
     report.checks += measure_lists("gradient", grads_a, grads_b, run.parameter_names, run.tolerance)
-    _train_both(run, report, verbose)
+    run = _train_both(run, report, verbose)
     if not report.passed and localise_failures:
         report.localisation = localise.diagnose(run, report)
         _restore(run)
     return report
 
 
-def _train_both(run: localise.Run, report: Report, verbose: bool) -> None:
-    """Train both sides from the copied weights; add the loss and final-weight checks."""
+def _optimizer_state(side: object, name: str) -> dict | None:
+    """The side's optimizer state, or ``None`` for a side without one."""
+    if not isinstance(side, HasOptimizerState):
+        return None
+    return _call("get_optimizer_state", name, side.get_optimizer_state)
+
+
+def _evaluate_check(run: Run) -> Check:
+    """``evaluate(x, y)`` on both sides from the same weights: the loss function itself."""
+    values = [np.asarray(_call("evaluate", name, side.evaluate, run.x, run.y), dtype=np.float64)
+              for name, side in zip(run.names, run.sides)]
+    if any(v.shape != () for v in values):
+        note = f"evaluate must return one number; got shapes {values[0].shape} and {values[1].shape}"
+        return Check.failed("evaluate", run.tolerance.rtol, note)
+    return Check.from_measurement("evaluate", measure(values[0], values[1], run.tolerance))
+
+
+def _train_both(run: Run, report: Report, verbose: bool) -> Run:
+    """Train both sides from the copied state; add the loss, final-weight and optimizer-state checks."""
     kwargs = dict(batch_size=run.batch_size, shuffle=run.shuffle, verbose=verbose)
     train_args = (run.x, run.y, run.epochs, run.learning_rate)
-    report.losses_a = [float(v) for v in _call("train", run.names[0], run.a.train, *train_args, **kwargs)]
-    report.losses_b = [float(v) for v in _call("train", run.names[1], run.b.train, *train_args, **kwargs)]
-    run.losses = (report.losses_a, report.losses_b)
+    report.losses_a = [float(v) for v in _call("train", run.names[0], run.sides[0].train, *train_args, **kwargs)]
+    report.losses_b = [float(v) for v in _call("train", run.names[1], run.sides[1].train, *train_args, **kwargs)]
     if len(report.losses_a) != len(report.losses_b):
         note = f"a returned {len(report.losses_a)} epoch losses, b {len(report.losses_b)}"
         report.checks.append(Check.failed("epoch losses", run.tolerance.rtol, note))
     else:
         measured = measure(np.array(report.losses_a), np.array(report.losses_b), run.tolerance)
         report.checks.append(Check.from_measurement("epoch losses", measured))
-    run.finals = (run.a.get_weights(), run.b.get_weights())
-    report.checks += measure_lists("final", run.finals[0], run.finals[1], run.parameter_names, run.tolerance)
+    finals = tuple(Snapshot(side.get_weights(), _optimizer_state(side, name))
+                   for name, side in zip(run.names, run.sides))
+    report.checks += measure_lists("final", finals[0].weights, finals[1].weights, run.parameter_names, run.tolerance)
+    if finals[0].optimizer_state is not None and finals[1].optimizer_state is not None:
+        report.checks += optimizer_checks(finals[0].optimizer_state, finals[1].optimizer_state, run)
+    return dataclasses.replace(run, losses=(report.losses_a, report.losses_b), finals=finals)
 
 
-def _restore(run: localise.Run) -> None:
-    """Put back the weights the main training run ended with (the replays moved them)."""
+def optimizer_checks(state_a: dict, state_b: dict, run: Run) -> list[Check]:
+    """The step counts (exactly equal) and each slot array of two optimizer states."""
+    iterations = (int(state_a.get("iterations", -1)), int(state_b.get("iterations", -1)))
+    gap = float(abs(iterations[0] - iterations[1]))
+    checks = [Check("optimizer iterations", gap, gap / max(iterations[0], iterations[1], 1), None, 0.0, 0.0,
+                    iterations[0] == iterations[1], "" if gap == 0 else f"a counted {iterations[0]}, b {iterations[1]}")]
+    for slot in sorted((set(state_a) | set(state_b)) - {"iterations"}):
+        if slot not in state_a or slot not in state_b:
+            note = f"only {'a' if slot in state_a else 'b'} keeps the slot {slot!r}"
+            checks.append(Check.failed(f"optimizer {slot}", run.tolerance.rtol, note))
+        else:
+            checks += measure_lists(f"optimizer {slot}", state_a[slot], state_b[slot], run.parameter_names,
+                                    run.tolerance)
+    return checks
+
+
+def _restore(run: Run) -> None:
+    """Put back the state the main training run ended with (the replays moved it)."""
     if run.finals is not None:
-        run.a.set_weights(run.finals[0])
-        run.b.set_weights(run.finals[1])
+        for side, final in zip(run.sides, run.finals):
+            localise.restore(side, final)
 
 
-def assert_equivalent(a: Any, b: Any, x: Array, y: Array, **kwargs: Any) -> Report:
+def assert_equivalent(a: ComparableMLP, b: ComparableMLP, x: Array, y: Array, **kwargs: Any) -> Report:
     """:func:`compare` for test suites: raise ``AssertionError`` with the report's table.
 
     Takes the keyword arguments of :func:`compare` (``epochs`` defaults to 1,
@@ -223,5 +273,5 @@ def assert_equivalent(a: Any, b: Any, x: Array, y: Array, **kwargs: Any) -> Repo
     kwargs.setdefault("learning_rate", 0.1)
     report = compare(a, b, x, y, **kwargs)
     if not report.passed:
-        raise AssertionError("the two implementations disagree\n" + report.table())
+        raise AssertionError("the two implementations disagree\n" + table(report))
     return report

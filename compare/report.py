@@ -157,6 +157,11 @@ def render_text(report: Report, losses: bool = True, timings: bool = True) -> st
     return "\n\n".join(blocks) + "\n"
 
 
+def table(report: Report) -> str:
+    """The equivalence table, the verdict and the localisation, as text (no losses, no timings)."""
+    return render_text(report, losses=False, timings=False)
+
+
 def render_markdown(report: Report) -> str:
     """The same report as Markdown (fit for a CI job summary)."""
     verdict = verdict_lines(report)
@@ -191,7 +196,7 @@ def report_dict(report: Report) -> dict[str, Any]:
             {"operation": t.operation, "ms_a": t.ms_a, "ms_b": t.ms_b, "ratio": t.ratio} for t in report.timings
         ],
         "localisation": None if loc is None else {
-            "cause": loc.cause, "hint": loc.hint, "epoch": loc.epoch, "batch": loc.batch,
+            "cause": str(loc.cause), "hint": loc.hint, "epoch": loc.epoch, "batch": loc.batch,
             "samples": None if loc.samples is None else list(loc.samples), "layer": loc.layer,
             "layers": loc.layers, "evidence": loc.evidence,
         },

@@ -1,7 +1,8 @@
 """What a comparison produces: the checks, the localisation, the report.
 
-Plain dataclasses, no computation: :mod:`compare.harness` fills them,
-:mod:`compare.localise` adds the diagnosis, :mod:`compare.report` renders them.
+Plain dataclasses, no computation and no rendering: :mod:`compare.harness`
+fills them, :mod:`compare.localise` adds the diagnosis, :mod:`compare.report`
+renders them (``compare.table(report)``, ``compare.report.report_dict``).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .causes import Cause
 from .tolerances import Measurement
 
 
@@ -48,12 +50,9 @@ class Localisation:
 
     Attributes
     ----------
-    cause : str
-        A short key of the known cause: ``"dtype mismatch"``, ``"loss convention"``,
-        ``"batch averaging"``, ``"partial last batch"``, ``"shuffling"``,
-        ``"epoch-loss averaging"``, ``"missing bias"``, ``"architecture"``,
-        ``"different initial weights"``, ``"forward pass"``, ``"backward pass"``,
-        ``"update step"``, ``"rounding drift"`` or ``"unknown"``.
+    cause : Cause
+        The known cause (:class:`compare.causes.Cause`, a string such as
+        ``"loss convention"``; its ``meaning`` says what it stands for).
     hint : str
         One or two sentences for a human, naming the likely fix.
     epoch, batch : int or None
@@ -69,7 +68,7 @@ class Localisation:
         The measurements the diagnosis rests on, one line each.
     """
 
-    cause: str
+    cause: Cause
     hint: str
     epoch: int | None = None
     batch: int | None = None
@@ -127,18 +126,3 @@ class Report:
             if check.name == name:
                 return check
         raise KeyError(f"no check named {name!r}; checks are {[c.name for c in self.checks]}")
-
-    def table(self) -> str:
-        """The equivalence table, the verdict and the localisation, as text."""
-        from .report import render_text
-
-        return render_text(self, losses=False, timings=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON-ready summary (see :func:`compare.report.report_dict`)."""
-        from .report import report_dict
-
-        return report_dict(self)
-
-    def __str__(self) -> str:
-        return self.table()

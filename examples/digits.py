@@ -57,7 +57,7 @@ def main() -> int:
     keras_mlp = KerasMLP.from_scratch(mlp)
     report = compare.compare(mlp, keras_mlp, x_train, y_train, epochs=EPOCHS, learning_rate=LEARNING_RATE,
                              batch_size=BATCH_SIZE, shuffle=SHUFFLE_SEED)
-    print(report.table())
+    print(compare.table(report))
 
     out_s, out_k = mlp.predict(x_test), keras_mlp.predict(x_test)
     print(f"{len(x_train)} training and {len(x_test)} test images, {EPOCHS} epochs")

@@ -43,7 +43,7 @@ def main() -> int:
 
     report = compare.compare(mlp, keras_mlp, x_train, y_train, epochs=EPOCHS, learning_rate=LEARNING_RATE,
                              batch_size=BATCH_SIZE, shuffle=SHUFFLE_SEED)
-    print(report.table())
+    print(compare.table(report))
 
     for name, model in (("scratch", mlp), ("keras", keras_mlp)):
         print(f"{name:>7} test mse: {model.evaluate(x_test, y_test):.12e}")

@@ -21,7 +21,7 @@ from wrong_impls import (
 )
 
 import compare
-from compare.localise import match_factor, proportionality
+from compare.factors import match_factor, proportionality
 from scratch import MLP, sum_dataset
 
 X, Y = sum_dataset(100, seed=0)
@@ -36,9 +36,10 @@ def pair(cls=MLP, **kwargs):
 def test_identical_implementations_pass_every_check_in_order():
     a, b = pair()
     report = compare.compare(a, b, X, Y, epochs=3, learning_rate=0.1, batch_size=7, shuffle=5)
-    assert report.passed, report.table()
+    assert report.passed, compare.table(report)
     assert [c.name for c in report.checks] == [
-        "initial weights", "forward", "gradient W0", "gradient W1", "epoch losses", "final W0", "final W1"]
+        "initial weights", "forward", "evaluate", "gradient W0", "gradient W1", "epoch losses", "final W0", "final W1",
+        "optimizer iterations"]
     assert report.localisation is None
     assert len(report.losses_a) == 3 and report.losses_a == report.losses_b
     np.testing.assert_array_equal(a.get_weights()[0], b.get_weights()[0])
@@ -148,7 +149,10 @@ def test_float32_pair_uses_float32_tolerance():
     assert report.passed and report.dtype == "float32"
     assert report.checks[0].rtol == 1e-5
     report = compare.compare(a, b, X, Y, epochs=1, learning_rate=0.1, rtol=1e-3, atol=0.0)
-    assert {c.rtol for c in report.checks} == {1e-3} and {c.atol for c in report.checks} == {0.0}
+    counts = report.check("optimizer iterations")  # step counts must be equal: an exact check
+    assert counts.passed and (counts.rtol, counts.atol) == (0.0, 0.0)
+    measured = [c for c in report.checks if c is not counts]
+    assert {c.rtol for c in measured} == {1e-3} and {c.atol for c in measured} == {0.0}
 
 
 def test_different_initial_weights_when_set_weights_does_not_take():

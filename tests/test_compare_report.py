@@ -60,7 +60,7 @@ def test_json_document(passed, failed, tmp_path):
     assert {"name", "max_abs_error", "max_rel_error", "rtol", "passed"} <= set(doc["checks"][0])
     assert len(doc["losses"]["a"]) == len(doc["losses"]["b"]) == 12
     assert doc["localisation"]["cause"] == "loss convention"
-    good = passed.to_dict()
+    good = report.report_dict(passed)
     assert good["passed"] is True and good["timings"][0]["ratio"] == 4.0 and good["config"]["epochs"] == 12
     json.dumps(good, allow_nan=False)
 
