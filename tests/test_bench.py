@@ -197,15 +197,13 @@ def test_smoke_json(smoke):
     assert (case["network"], case["dtype"], case["batch_size"], case["samples"]) == ("2-3-1", "float64", 1, 8)
     assert {(r["implementation"], r["phase"]) for r in case["rows"]} == ROWS
     for row in case["rows"]:
-        assert row["repeats"] == 1 and row["min_ms"] <= row["median_ms"] <= row["max_ms"]
+        assert row["repeats"] == 1
         # the columns are consistent with each other: samples/s from the median, GFLOP/s from samples/s
         assert row["samples_per_s"] == pytest.approx(8 / (row["median_ms"] / 1e3))
         per_sample = flops_per_sample((2, 3, 1), row["phase"])
         assert row["gflops"] == pytest.approx(per_sample * row["samples_per_s"] / 1e9)
         assert row["percent_of_peak"] == pytest.approx(100 * row["gflops"] / document["gemm_peak_gflops"]["float64"])
         assert (row["tracemalloc_peak_mb"] is None) == row["implementation"].startswith("Keras")
-    anchor = next(r for r in case["rows"] if r["implementation"] == KERAS_FIT)
-    assert anchor["ratio_vs_keras"] == pytest.approx(1.0)
 
 
 def test_smoke_csv_and_markdown(smoke):
