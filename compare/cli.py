@@ -26,10 +26,9 @@ from . import datasets
 from .harness import SideError, compare
 from .report import render_text, write_losses_csv, write_markdown, write_plot, write_report_json
 from .results import Report
-from .timing import time_both
 
 PROG = "mlp-compare"
-SUBCOMMANDS = {"bench": "compare.bench", "explain": "compare.explain"}
+SUBCOMMANDS = {"bench": "compare.bench.command", "explain": "compare.explain"}
 DEFAULT_REFERENCE = "keras_equiv:KerasMLP"
 
 
@@ -205,6 +204,7 @@ def run(args: argparse.Namespace, progress: bool) -> Report:
                      shuffle=args.shuffle, rtol=args.rtol, atol=args.atol, verbose=progress)
     report.config = config_of(args, len(x), x.shape[1], y.shape[1])
     if args.repeats > 0:
+        from .bench.timing import time_both
         _say(progress, f"timing: median of {args.repeats} repeats")
         report.timings = time_both(a, b, x, y, learning_rate=args.lr, batch_size=args.batch_size,
                                    repeats=args.repeats)

@@ -99,7 +99,7 @@ class Report:
 
     ``names`` are the two sides' labels (``a`` first: the one whose weights are
     copied into ``b``); ``losses_a``/``losses_b`` their per-epoch training
-    losses; ``timings`` is filled by :mod:`compare.timing` when asked for.
+    losses; ``timings`` is filled by :mod:`compare.bench.timing` when asked for.
     """
 
     names: tuple[str, str]

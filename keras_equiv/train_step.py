@@ -25,7 +25,6 @@ float32 behind a float64 model's back.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -129,23 +128,3 @@ def train_epoch(
             count += size
     return float(total / count)
 
-
-class EpochTimer(keras.callbacks.Callback):
-    """Records the wall-clock seconds of each epoch of ``fit`` (``time.perf_counter``).
-
-    Times what happens between ``on_epoch_begin`` and ``on_epoch_end``, so
-    ``fit``'s one-off set-up per call (data adapter, callbacks, tracing on the
-    first call) is not in them. Only epoch hooks are used: per-batch logs are
-    not forced into Python.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seconds: list[float] = []
-        self._start = 0.0
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self.seconds.append(time.perf_counter() - self._start)

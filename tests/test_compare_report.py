@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 import compare
-from compare import datasets, report, timing
+from compare import datasets, report
+from compare.bench import timing
 from scratch import MLP, sum_dataset
 
 X, Y = sum_dataset(60, seed=0)

@@ -10,7 +10,7 @@ import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .. import machine
+from . import machine
 from .cases import ANCHORS, Case, flops_per_sample
 
 #: A row stops repeating once it has run this long (after at least MIN_REPEATS runs).

@@ -9,8 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from .. import machine
 from ..report import atomic_write, atomic_writer, frame_table, write_json
+from . import machine
 from .cases import (
     ANCHORS,
     FORWARD,

@@ -9,7 +9,6 @@ import numpy as np
 
 from scratch.batching import batch_slices
 
-from ..seed_original import seed_original_train
 from .cases import (
     FORWARD,
     GRADIENTS,
@@ -29,6 +28,7 @@ from .cases import (
     scratch_model,
 )
 from .measuring import Runner
+from .seed_original import seed_original_train
 
 
 def each(function: Callable[..., object], batches: Sequence[slice], *arrays: np.ndarray) -> None:
@@ -61,7 +61,9 @@ def keras_runners(case: Case, x: np.ndarray, y: np.ndarray, weights: list[np.nda
     """Keras's forward (predict, model(x)), gradients (eager tape) and training (fit ×2, custom step)."""
     from keras_equiv import KerasMLP
     from keras_equiv.floatx import keras_floatx
-    from keras_equiv.train_step import EpochTimer, make_train_step, train_epoch
+    from keras_equiv.train_step import make_train_step, train_epoch
+
+    from .epoch_timer import EpochTimer
 
     start = scratch_model(case)
     start.set_weights(weights)

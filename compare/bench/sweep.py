@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import machine
+from . import machine
 from .cases import FORWARD, GRADIENTS, PHASES, TRAIN, Case, case_data, scratch_model
 from .measuring import FOREIGN_CPU_LIMIT, MIN_REPEATS, ROW_BUDGET_S, Row, add_ratios, disturbed, measure
 from .runners import keras_runners, scratch_runners

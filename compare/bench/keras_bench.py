@@ -1,6 +1,6 @@
 """How much of Keras's time per training epoch is per-step framework overhead?
 
-Run ``python benchmarks/bench_keras.py`` (``--quick`` for a fast look).
+Run ``python -m compare.bench.keras_bench`` (``--quick`` for a fast look).
 
 Side by side in one run, one training epoch each, from the same data and the
 same initial weights:
@@ -17,7 +17,7 @@ on the seed's task (2-5-1 sigmoid, float64, 1,000 samples) at batch 1, and on
 784-512-512-10 float32 at batch 128 on 20,000 samples. The gap between the
 three Keras rows is per-step overhead: the arithmetic is identical.
 
-This is a thin wrapper over ``mlp-compare bench`` (:mod:`compare.bench`),
+This is a thin wrapper over ``mlp-compare bench`` (:mod:`.command`),
 which measures everything else (forward, gradients, any network).
 """
 
@@ -25,28 +25,32 @@ from __future__ import annotations
 
 import argparse
 
-from compare import bench
+from ..report import write_json
+from .cases import TRAIN, Case
+from .command import DEFAULT_REPEATS, QUICK_REPEATS
+from .render import render_text, report_dict
+from .sweep import run_sweep, timing_notes
 
 CASES = (
-    bench.Case((2, 5, 1), 1, "float64", 1000),
-    bench.Case((784, 512, 512, 10), 128, "float32", 20_000),
+    Case((2, 5, 1), 1, "float64", 1000),
+    Case((784, 512, 512, 10), 128, "float32", 20_000),
 )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of the samples, 2 repeats")
-    parser.add_argument("--repeats", type=int, default=None, help=f"timed repeats (default {bench.DEFAULT_REPEATS})")
+    parser.add_argument("--repeats", type=int, default=None, help=f"timed repeats (default {DEFAULT_REPEATS})")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
-    repeats = args.repeats or (bench.QUICK_REPEATS if args.quick else bench.DEFAULT_REPEATS)
-    cases = [bench.Case(c.layers, c.batch_size, c.dtype, c.samples // (10 if args.quick else 1)) for c in CASES]
-    results, info, peaks, seconds = bench.run_sweep(cases, repeats, phases=[bench.TRAIN])
-    notes = bench.timing_notes(seconds, repeats, info, peaks, results)
-    print(bench.render_text(results, info, peaks, notes), end="")
+    repeats = args.repeats or (QUICK_REPEATS if args.quick else DEFAULT_REPEATS)
+    cases = [Case(c.layers, c.batch_size, c.dtype, c.samples // (10 if args.quick else 1)) for c in CASES]
+    results, info, peaks, seconds = run_sweep(cases, repeats, phases=[TRAIN])
+    notes = timing_notes(seconds, repeats, info, peaks, results)
+    print(render_text(results, info, peaks, notes), end="")
     if args.json:
-        settings = {"command": "python benchmarks/bench_keras.py", "repeats": repeats, "quick": args.quick}
-        bench.write_json(args.json, bench.report_dict(results, info, peaks, notes, settings))
+        settings = {"command": "python -m compare.bench.keras_bench", "repeats": repeats, "quick": args.quick}
+        write_json(args.json, report_dict(results, info, peaks, notes, settings))
     return 0
 
 

@@ -1,13 +1,13 @@
 """How fast is ``scratch.MLP``, next to the seed's original code and the machine's BLAS?
 
-Run ``python benchmarks/bench_scratch.py`` (``--quick`` for fewer repeats).
+Run ``python -m compare.bench.scratch_bench`` (``--quick`` for fewer repeats).
 
 Everything is measured in the same run, on the same machine:
 
 1. Batch-1 training on the seed's task (2-5-1 sigmoid, 1000 samples of
    ``sum_dataset``, lr 0.1) in samples/s, next to the seed's original
    per-sample algorithm (musikalkemist/DeepLearningForAudioWithPython,
-   lesson 08 ``mlp.py``), kept as :class:`compare.seed_original.SeedOriginalMLP`.
+   lesson 08 ``mlp.py``), kept as :class:`.seed_original.SeedOriginalMLP`.
 2. float32 mini-batch training of 784-512-512-10 (sigmoid) at batch 128 in
    GFLOP/s, counting ``6 * B * sum(n_in * n_out)`` per step (forward, error
    and weight gradient: three GEMMs per layer), and forward only in GFLOP/s
@@ -32,10 +32,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from compare.machine import blas_libraries, blas_summary, gemm_gflops
-from compare.seed_original import SeedOriginalMLP, seed_original_train
-from compare.timing import median_ms
 from scratch import MLP, sum_dataset
+
+from .cases import FORWARD, TRAIN, flops_per_sample
+from .machine import blas_libraries, blas_summary, gemm_gflops
+from .seed_original import SeedOriginalMLP, seed_original_train
+from .timing import median_ms
 
 BIG_LAYERS = (784, 512, 512, 10)
 BIG_BATCH = 128
@@ -44,7 +46,7 @@ SEED_LAYERS = (2, 5, 1)
 
 # ----------------------------------------------------------------- timing
 def median_seconds(run: Callable[[], object], repeats: int = 5, warmup: int = 1) -> float:
-    """Median wall-clock seconds of ``run()`` (:func:`compare.timing.median_ms`, in seconds)."""
+    """Median wall-clock seconds of ``run()`` (:func:`.timing.median_ms`, in seconds)."""
     return median_ms(run, repeats, warmup) / 1000
 
 
@@ -57,11 +59,6 @@ def warm_up_cpu(seconds: float = 1.0) -> None:
 
 
 # ------------------------------------------------------------------- GEMM
-def measure_gemm(dtype: str, m: int, k: int, n: int, repeats: int = 15, warmup: int = 3) -> float:
-    """GFLOP/s of ``(m, k) @ (k, n)`` (``2 m k n`` FLOPs): :func:`compare.machine.gemm_gflops`."""
-    return gemm_gflops(dtype, m, k, n, repeats=repeats, warmup=warmup)
-
-
 def gemm_shapes(layers: Sequence[int] = BIG_LAYERS, batch: int = BIG_BATCH) -> list[tuple[int, int, int]]:
     """The GEMMs of one training step of a Dense stack, plus a big square one for the peak.
 
@@ -78,7 +75,9 @@ def gemm_shapes(layers: Sequence[int] = BIG_LAYERS, batch: int = BIG_BATCH) -> l
 
 # ------------------------------------------------------------- the cases
 @dataclass
-class Row:
+class Figure:
+    """One line of the table: a measured ``value`` in ``unit``, and its ``ratio`` to the ``reference``."""
+
     case: str
     value: float
     unit: str
@@ -86,7 +85,7 @@ class Row:
     ratio: float | None = None
 
 
-def measure_seed_task(num_samples: int = 1000, repeats: int = 5) -> tuple[list[Row], float]:
+def measure_seed_task(num_samples: int = 1000, repeats: int = 5) -> tuple[list[Figure], float]:
     """Samples/s of batch-1 training on the seed's task: scratch vs the seed's original.
 
     Both start from the same weights and use the seed's update rule
@@ -110,18 +109,9 @@ def measure_seed_task(num_samples: int = 1000, repeats: int = 5) -> tuple[list[R
     seed_rate = num_samples / median_seconds(seed_epoch, repeats)
     scratch_rate = num_samples / median_seconds(scratch_epoch, repeats)
     return [
-        Row("seed original, batch 1, 2-5-1", seed_rate, "samples/s"),
-        Row("scratch.MLP,   batch 1, 2-5-1", scratch_rate, "samples/s", "seed original", scratch_rate / seed_rate),
+        Figure("seed original, batch 1, 2-5-1", seed_rate, "samples/s"),
+        Figure("scratch.MLP,   batch 1, 2-5-1", scratch_rate, "samples/s", "seed original", scratch_rate / seed_rate),
     ], agreement
-
-
-def dense_flops(layers: Sequence[int], batch: int, flops_per_weight: int) -> float:
-    """FLOPs of one step on a batch: ``flops_per_weight * B * sum(n_in * n_out)``.
-
-    2 per weight and sample for a forward GEMM (a multiply and an add); 6 for a
-    training step (forward, error and weight-gradient GEMMs).
-    """
-    return flops_per_weight * batch * sum(n_in * n_out for n_in, n_out in itertools.pairwise(layers))
 
 
 def measure_big_net(dtype: str = "float32", steps: int = 20, repeats: int = 5,
@@ -134,8 +124,8 @@ def measure_big_net(dtype: str = "float32", steps: int = 20, repeats: int = 5,
     train_seconds = median_seconds(lambda: mlp.train(x, y, 1, 0.01, batch_size=batch), repeats)
     forward_seconds = median_seconds(lambda: [mlp.forward(x[i:i + batch]) for i in range(0, len(x), batch)],
                                      repeats)
-    train = dense_flops(layers, batch, 6) * steps / train_seconds / 1e9
-    forward = dense_flops(layers, batch, 2) * steps / forward_seconds / 1e9
+    train = flops_per_sample(layers, TRAIN) * batch * steps / train_seconds / 1e9
+    forward = flops_per_sample(layers, FORWARD) * batch * steps / forward_seconds / 1e9
     return train, forward
 
 
@@ -148,7 +138,7 @@ def measure_big_net_against_gemm(rounds: int = 7) -> dict[str, float]:
     m, k, n = BIG_BATCH, BIG_LAYERS[0], BIG_LAYERS[1]
     samples: dict[str, list[float]] = {"train": [], "forward": [], "gemm": []}
     for _ in range(rounds):
-        samples["gemm"].append(measure_gemm("float32", m, k, n, repeats=9, warmup=1))
+        samples["gemm"].append(gemm_gflops("float32", m, k, n, repeats=9, warmup=1))
         train, forward = measure_big_net(repeats=1)
         samples["train"].append(train)
         samples["forward"].append(forward)
@@ -158,7 +148,7 @@ def measure_big_net_against_gemm(rounds: int = 7) -> dict[str, float]:
     return result
 
 
-def run_all(quick: bool = False) -> tuple[list[Row], float]:
+def run_all(quick: bool = False) -> tuple[list[Figure], float]:
     """Every measurement of this benchmark, as table rows (and the seed-task agreement)."""
     repeats = 3 if quick else 7
     warm_up_cpu()
@@ -166,25 +156,26 @@ def run_all(quick: bool = False) -> tuple[list[Row], float]:
     gemm = {}
     for dtype in ("float32", "float64"):
         for m, k, n in gemm_shapes():
-            gemm[dtype, (m, k, n)] = measure_gemm(dtype, m, k, n, repeats=repeats * 2)
-            rows.append(Row(f"GEMM {dtype} {m}x{k} @ {k}x{n}", gemm[dtype, (m, k, n)], "GFLOP/s"))
+            gemm[dtype, (m, k, n)] = gemm_gflops(dtype, m, k, n, repeats=repeats * 2)
+            rows.append(Figure(f"GEMM {dtype} {m}x{k} @ {k}x{n}", gemm[dtype, (m, k, n)], "GFLOP/s"))
     peak = max(v for (dtype, _), v in gemm.items() if dtype == "float32")
     big = measure_big_net_against_gemm(rounds=repeats)
     net = "-".join(map(str, BIG_LAYERS))
     same_size = f"f32 {BIG_BATCH}x{BIG_LAYERS[0]}@{BIG_LAYERS[0]}x{BIG_LAYERS[1]}"
     rows += [
-        Row("GEMM f32, interleaved with the two below", big["gemm"], "GFLOP/s"),
-        Row(f"scratch.MLP f32 train {net} B={BIG_BATCH}", big["train"], "GFLOP/s", same_size, big["train/gemm"]),
-        Row("    same, against the best f32 GEMM above", big["train"], "GFLOP/s", "best f32 GEMM", big["train"] / peak),
-        Row(f"scratch.MLP f32 forward {net} B={BIG_BATCH}", big["forward"], "GFLOP/s", same_size,
-            big["forward/gemm"]),
-        Row("    same, against the best f32 GEMM above", big["forward"], "GFLOP/s", "best f32 GEMM",
-            big["forward"] / peak),
+        Figure("GEMM f32, interleaved with the two below", big["gemm"], "GFLOP/s"),
+        Figure(f"scratch.MLP f32 train {net} B={BIG_BATCH}", big["train"], "GFLOP/s", same_size, big["train/gemm"]),
+        Figure("    same, against the best f32 GEMM above", big["train"], "GFLOP/s", "best f32 GEMM",
+               big["train"] / peak),
+        Figure(f"scratch.MLP f32 forward {net} B={BIG_BATCH}", big["forward"], "GFLOP/s", same_size,
+               big["forward/gemm"]),
+        Figure("    same, against the best f32 GEMM above", big["forward"], "GFLOP/s", "best f32 GEMM",
+               big["forward"] / peak),
     ]
     return rows, agreement
 
 
-def format_table(rows: Sequence[Row]) -> str:
+def format_table(rows: Sequence[Figure]) -> str:
     """A plain-text table: case, value, unit, reference and ratio."""
     width = max(len(r.case) for r in rows)
     lines = [f"{'case':<{width}}  {'value':>12}  {'unit':<9}  {'vs':<26}  ratio", "-" * (width + 64)]
