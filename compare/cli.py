@@ -7,8 +7,12 @@ equivalence table, a summary of the per-epoch losses, the timings and the
 verdict; ``--json``/``--markdown``/``--csv``/``--plot`` also write files.
 
 Exit status: 0 when every check passes, 1 when any fails (or a side raises),
-2 for usage errors. ``mlp-compare bench ...`` and ``mlp-compare explain ...``
-hand their arguments to :mod:`compare.bench` and :mod:`compare.explain`.
+2 for usage errors. The sub-commands ``mlp-compare bench ...`` and
+``mlp-compare explain ...`` are argparse sub-commands whose modules are
+imported only when chosen; each parses its own options.
+
+The network options are the fields of :class:`scratch.MLPConfig` that carry a
+command-line flag, with their choices taken from the registries.
 """
 
 from __future__ import annotations
@@ -19,8 +23,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from scratch.losses import LOSSES
-from scratch.validation import DTYPES, INITS
+from scratch.config import MLPConfig
 
 from . import datasets
 from .harness import SideError, compare
@@ -28,8 +31,14 @@ from .report import render_text, write_losses_csv, write_markdown, write_plot, w
 from .results import Report
 
 PROG = "mlp-compare"
-SUBCOMMANDS = {"bench": "compare.bench.command", "explain": "compare.explain"}
+#: sub-command -> (the module whose ``build_parser`` and ``main`` it runs, one line of help)
+SUBCOMMANDS = {
+    "bench": ("compare.bench.command", "time scratch and Keras side by side over a sweep of networks"),
+    "explain": ("compare.explain", "the pitfall gallery: classic mistakes, each measured by the harness"),
+}
 DEFAULT_REFERENCE = "keras_equiv:KerasMLP"
+#: The default run is the seed's demo: where it differs from MLPConfig's defaults.
+CONFIG_DEFAULTS = {"hidden_layers": [5], "seed": 0}
 
 
 class UsageError(Exception):
@@ -51,27 +60,43 @@ def _name_list(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+#: How each kind of config field is read from the command line (see ``scratch.config._field``).
+OPTION_KINDS: dict[str, dict[str, Any]] = {
+    "int": {"type": int},
+    "ints": {"type": _int_list, "metavar": "N,N"},
+    "names": {"type": _name_list, "metavar": "NAME[,NAME]"},
+    "flag": {"action": argparse.BooleanOptionalAction},
+    "choice": {},
+}
+
+
+def add_config_options(group: argparse._ArgumentGroup) -> None:
+    """One option per :class:`~scratch.MLPConfig` field that has a flag, choices from its registry."""
+    for field in MLPConfig.options():
+        meta = field.metadata
+        default = CONFIG_DEFAULTS.get(field.name, field.default)
+        choices = list(meta["choices"]()) if meta["choices"] else None
+        kwargs = dict(OPTION_KINDS[meta["kind"]], dest=field.name, default=default)
+        if meta["kind"] == "choice":
+            kwargs["choices"] = choices
+        shown = ",".join(map(str, default)) if isinstance(default, (list, tuple)) else default
+        listed = f" ({', '.join(choices)})" if choices and meta["kind"] != "choice" else ""
+        group.add_argument(meta["flag"], help=f"{meta['help']}{listed} (default: {shown})", **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``mlp-compare``."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Build a from-scratch MLP and its Keras twin from identical weights, check that forward "
-        "outputs, gradients, per-epoch losses and final weights agree, and time both. "
-        "Subcommands: `mlp-compare bench ...`, `mlp-compare explain ...`.",
+        "outputs, the loss, gradients, per-epoch losses, final weights and optimizer state agree, and time both.",
         epilog="Exit status: 0 all checks pass, 1 a check fails, 2 usage error.",
     )
-    net = parser.add_argument_group("network")
-    net.add_argument("--hidden", type=_int_list, default=[5], metavar="N,N", help="hidden layer sizes, e.g. 5,3; "
-                     "'' for none (default: 5)")
-    net.add_argument("--activation", type=_name_list, default=["sigmoid"], metavar="NAME[,NAME]",
-                     help="sigmoid, tanh, relu or linear: one for all layers or one per Dense layer (default: sigmoid)")
-    net.add_argument("--bias", action=argparse.BooleanOptionalAction, default=False, help="give each layer a bias")
-    net.add_argument("--dtype", choices=DTYPES, default="float64")
-    net.add_argument("--init", choices=INITS, default="uniform",
-                     help="initial weights: the seed's U[0,1) or Keras's glorot_uniform (default: uniform)")
-    net.add_argument("--loss", choices=sorted(LOSSES), default="mse",
-                     help="Keras's mse, or the seed's ½·Σ(t−o)² per sample (default: mse)")
-    net.add_argument("--seed", type=int, default=0, help="seed of the initial weights and the sum data (default: 0)")
+    commands = parser.add_subparsers(dest="command", title="sub-commands (each has its own --help)",
+                                     metavar="{" + ",".join(SUBCOMMANDS) + "}")
+    for name, (_, help_text) in SUBCOMMANDS.items():
+        commands.add_parser(name, help=help_text, add_help=False)
+    add_config_options(parser.add_argument_group("network"))
     train = parser.add_argument_group("training")
     train.add_argument("--epochs", type=int, default=50)
     train.add_argument("--lr", type=float, default=0.1, help="learning rate (default: 0.1)")
@@ -119,6 +144,8 @@ def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None
             parser.error(f"--{name} must be a finite number >= 0, got {value}")
     if not args.activation:
         parser.error("--activation needs at least one name")
+    if args.seed is not None and args.seed < 0:
+        parser.error(f"--seed must be >= 0, got {args.seed}")
 
 
 # ------------------------------------------------------------ building
@@ -137,27 +164,50 @@ def load_class(spec: str, option: str) -> type:
     return cls
 
 
-def build_pair(args: argparse.Namespace, num_inputs: int, num_outputs: int) -> tuple[Any, Any]:
-    """The implementation under test (``--impl``) and its reference (``--reference``), same architecture."""
-    impl = load_class(args.impl, "--impl")
-    kwargs = dict(activation=args.activation[0] if len(args.activation) == 1 else args.activation,
-                  use_bias=args.bias, dtype=args.dtype, init=args.init, seed=args.seed, loss=args.loss)
+def config_from(args: argparse.Namespace, num_inputs: int, num_outputs: int) -> MLPConfig:
+    """The network the command line describes (raises :class:`UsageError` for a bad combination)."""
+    values = {field.name: getattr(args, field.name) for field in MLPConfig.options()}
+    if len(values["activation"]) == 1:
+        values["activation"] = values["activation"][0]
     try:
-        a = impl(num_inputs, list(args.hidden), num_outputs, **kwargs)
+        return MLPConfig(num_inputs, num_outputs=num_outputs, **values)
     except (TypeError, ValueError) as error:
-        raise UsageError(f"cannot build {args.impl}: {error}") from None
+        raise UsageError(str(error)) from None
+
+
+def constructor_arguments(config: MLPConfig) -> dict[str, Any]:
+    """The keyword arguments ``--impl`` and ``--reference`` classes are built with (beside the three sizes)."""
+    values = config.to_dict()
+    for name in ("num_inputs", "hidden_layers", "num_outputs"):
+        values.pop(name)
+    if len(set(values["activation"])) == 1:
+        values["activation"] = values["activation"][0]
+    if values["optimizer"] == {"name": "sgd"}:
+        values["optimizer"] = "sgd"
+    return values
+
+
+def build_side(spec: str, option: str, config: MLPConfig) -> Any:
+    """``Class(num_inputs, hidden_layers, num_outputs, **constructor_arguments(config))``."""
+    cls = load_class(spec, option)
+    try:
+        return cls(config.num_inputs, list(config.hidden_layers), config.num_outputs, **constructor_arguments(config))
+    except (TypeError, ValueError) as error:
+        raise UsageError(f"cannot build {spec}: {error}") from None
+
+
+def build_pair(args: argparse.Namespace, config: MLPConfig) -> tuple[Any, Any]:
+    """The implementation under test (``--impl``) and its reference (``--reference``), same configuration."""
+    a = build_side(args.impl, "--impl", config)
     try:
         reference = load_class(args.reference, "--reference")
     except UsageError as error:
         if args.reference == DEFAULT_REFERENCE:
             raise UsageError(f"the Keras side is not available ({error}); install tensorflow") from None
         raise
-    try:
-        if hasattr(reference, "from_scratch") and _is_scratch_mlp(a):
-            return a, reference.from_scratch(a)
-        return a, reference(num_inputs, list(args.hidden), num_outputs, **kwargs)
-    except (TypeError, ValueError) as error:
-        raise UsageError(f"cannot build {args.reference}: {error}") from None
+    if hasattr(reference, "from_scratch") and _is_scratch_mlp(a):
+        return a, reference.from_scratch(a)
+    return a, build_side(args.reference, "--reference", config)
 
 
 def _is_scratch_mlp(obj: object) -> bool:
@@ -166,17 +216,16 @@ def _is_scratch_mlp(obj: object) -> bool:
     return type(obj) is MLP
 
 
-def config_of(args: argparse.Namespace, num_samples: int, num_inputs: int, num_outputs: int) -> dict[str, Any]:
-    """The run's configuration, for the report header and the JSON."""
-    sizes = [num_inputs, *args.hidden, num_outputs]
+def config_of(args: argparse.Namespace, config: MLPConfig, num_samples: int) -> dict[str, Any]:
+    """The run's configuration, for the report header and the JSON: the network, the data, the training."""
+    network = constructor_arguments(config)
+    network["activation"] = ",".join(config.activation)
+    network["bias"] = network.pop("use_bias")
+    if isinstance(network["optimizer"], dict):
+        network["optimizer"] = ", ".join(f"{k}={v}" for k, v in network["optimizer"].items())
     return {
-        "architecture": "-".join(map(str, sizes)),
-        "activation": ",".join(args.activation),
-        "bias": args.bias,
-        "dtype": args.dtype,
-        "init": args.init,
-        "loss": args.loss,
-        "seed": args.seed,
+        "architecture": "-".join(map(str, config.layer_sizes)),
+        **network,
         "dataset": args.dataset,
         "samples": num_samples,
         "epochs": args.epochs,
@@ -198,11 +247,12 @@ def run(args: argparse.Namespace, progress: bool) -> Report:
                              target_columns=args.target_columns)
     except datasets.DatasetError as error:
         raise UsageError(str(error)) from None
-    a, b = build_pair(args, x.shape[1], y.shape[1])
+    config = config_from(args, x.shape[1], y.shape[1])
+    a, b = build_pair(args, config)
     _say(progress, f"comparing {type(a).__name__} and {type(b).__name__}: training {args.epochs} epochs each")
     report = compare(a, b, x, y, epochs=args.epochs, learning_rate=args.lr, batch_size=args.batch_size,
                      shuffle=args.shuffle, rtol=args.rtol, atol=args.atol, verbose=progress)
-    report.config = config_of(args, len(x), x.shape[1], y.shape[1])
+    report.config = config_of(args, config, len(x))
     if args.repeats > 0:
         from .bench.timing import time_both
         _say(progress, f"timing: median of {args.repeats} repeats")
@@ -234,25 +284,20 @@ def write_files(args: argparse.Namespace, report: Report) -> None:
                 raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
 
 
-def dispatch(name: str, argv: list[str]) -> int:
-    """Run subcommand ``name`` (``compare.bench`` / ``compare.explain``) if it exists."""
-    try:
-        module = importlib.import_module(SUBCOMMANDS[name])
-    except ModuleNotFoundError as error:
-        if error.name != SUBCOMMANDS[name]:
-            raise
-        print(f"{PROG}: the `{name}` subcommand is not available in this version", file=sys.stderr)
-        return 2
+def run_subcommand(name: str, argv: list[str]) -> int:
+    """Import sub-command ``name``'s module only now, and let its own parser read ``argv``."""
+    module = importlib.import_module(SUBCOMMANDS[name][0])
     return int(module.main(argv) or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``mlp-compare``; returns the exit status."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in SUBCOMMANDS:
-        return dispatch(argv[0], argv[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
+    if args.command is not None:
+        return run_subcommand(args.command, rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     _validate(parser, args)
     progress = not args.quiet and sys.stdout.isatty()
     try:

@@ -82,7 +82,7 @@ def checks_frame(report: Report) -> pd.DataFrame:
             "check": check.name,
             "max abs error": _number(check.max_abs_error),
             "max rel error": _number(check.max_rel_error),
-            "tolerance": f"rtol {check.rtol:.0e}, atol {check.atol:.1e}",
+            "tolerance": "exact" if check.rtol == check.atol == 0 else f"rtol {check.rtol:.0e}, atol {check.atol:.1e}",
             "result": "PASS" if check.passed else "FAIL",
             "worst at": "" if check.worst_index is None else str(check.worst_index),
             "note": check.note,

@@ -10,7 +10,7 @@ implements what the field means).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,10 +18,20 @@ import numpy as np
 from . import validation as check
 from .activations import ACTIVATIONS
 from .losses import LOSSES
-from .optimizers import optimizer_config
+from .optimizers import OPTIMIZERS, optimizer_config
 
 INITS = ("uniform", "glorot_uniform")
 DTYPES = ("float32", "float64")
+
+
+def _field(default: Any, flag: str, kind: str, help: str, choices: Callable[[], Sequence[str]] | None = None) -> Any:
+    """A config field that the command line offers as ``flag``.
+
+    ``kind`` says how the option is read: ``"int"``, ``"ints"`` (``5,3``),
+    ``"names"`` (``relu,sigmoid``), ``"flag"`` (``--x/--no-x``) or
+    ``"choice"``; ``choices`` gives the allowed names from a registry.
+    """
+    return dataclasses.field(default=default, metadata={"flag": flag, "kind": kind, "help": help, "choices": choices})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,15 +67,19 @@ class MLPConfig:
     """
 
     num_inputs: int = 3
-    hidden_layers: tuple[int, ...] = (3, 3)
+    hidden_layers: tuple[int, ...] = _field((3, 3), "--hidden", "ints", "hidden layer sizes, e.g. 5,3; '' for none")
     num_outputs: int = 2
-    activation: tuple[str, ...] | str = "sigmoid"
-    use_bias: bool = False
-    dtype: str = "float64"
-    init: str = "uniform"
-    seed: int | None = None
-    loss: str = "mse"
-    optimizer: Mapping[str, Any] | str = "sgd"
+    activation: tuple[str, ...] | str = _field("sigmoid", "--activation", "names", "one for all Dense layers or one "
+                                               "per layer", choices=lambda: sorted(ACTIVATIONS))
+    use_bias: bool = _field(False, "--bias", "flag", "give each Dense layer a bias vector")
+    dtype: str = _field("float64", "--dtype", "choice", "dtype of weights and arithmetic", choices=lambda: DTYPES)
+    init: str = _field("uniform", "--init", "choice", "initial weights: the seed's U[0,1) or Keras's glorot_uniform",
+                       choices=lambda: INITS)
+    seed: int | None = _field(None, "--seed", "int", "seed of the initial weights (and of generated data)")
+    loss: str = _field("mse", "--loss", "choice", "Keras's mse, or the seed's ½·Σ(t−o)² per sample",
+                       choices=lambda: sorted(LOSSES))
+    optimizer: Mapping[str, Any] | str = _field("sgd", "--optimizer", "choice", "the optimizer, with Keras's "
+                                                "defaults", choices=lambda: sorted(OPTIMIZERS))
 
     def __post_init__(self) -> None:
         sizes = check.check_architecture(self.num_inputs, self.hidden_layers, self.num_outputs)
@@ -102,6 +116,11 @@ class MLPConfig:
     def field_names(cls) -> list[str]:
         """The fields, in order."""
         return [field.name for field in dataclasses.fields(cls)]
+
+    @classmethod
+    def options(cls) -> list[dataclasses.Field]:
+        """The fields a command line offers (those with a ``flag`` in their metadata)."""
+        return [field for field in dataclasses.fields(cls) if "flag" in field.metadata]
 
     @property
     def layer_sizes(self) -> list[int]:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from scratch.validation import DTYPES
+from scratch.config import DTYPES
 
 from .cases import PHASES, TRAIN, Case, build_cases
 from .measuring import MIN_REPEATS, ROW_BUDGET_S
