@@ -56,7 +56,7 @@ def test_default_run_passes_and_writes_every_report(tmp_path):
         "optimizer iterations"]
     assert len(doc["losses"]["a"]) == len(doc["losses"]["b"]) == 50
     assert {t["operation"] for t in doc["timings"]} == {"forward", "gradients", "train epoch"}
-    assert "PASS: all 7 checks agree" in result.stdout and "timing" in result.stdout
+    assert "PASS: all 9 checks agree" in result.stdout and "timing" in result.stdout
     assert (tmp_path / "r.md").read_text().startswith("## ✅ PASS")
     assert len((tmp_path / "l.csv").read_text().splitlines()) == 51
     png = (tmp_path / "p.png").read_bytes()
