@@ -29,7 +29,7 @@ from .results import Report
 from .timing import time_both
 
 PROG = "mlp-compare"
-SUBCOMMANDS = {"bench": "compare.bench", "explain": "compare.explain"}
+SUBCOMMANDS = {"bench": "compare.bench", "explain": "compare.gallery.explain"}
 DEFAULT_REFERENCE = "keras_equiv:KerasMLP"
 
 
