@@ -34,7 +34,7 @@ PROG = "mlp-compare"
 #: sub-command -> (the module whose ``build_parser`` and ``main`` it runs, one line of help)
 SUBCOMMANDS = {
     "bench": ("compare.bench.command", "time scratch and Keras side by side over a sweep of networks"),
-    "explain": ("compare.explain", "the pitfall gallery: classic mistakes, each measured by the harness"),
+    "explain": ("compare.gallery.explain", "the pitfall gallery: classic mistakes, each measured by the harness"),
 }
 DEFAULT_REFERENCE = "keras_equiv:KerasMLP"
 #: The default run is the seed's demo: where it differs from MLPConfig's defaults.

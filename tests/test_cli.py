@@ -17,11 +17,9 @@ from compare import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
-TESTS = Path(__file__).resolve().parent
-
 
 def run_cli(*args, tmp_path, env_extra=None, module=False):
-    path = os.pathsep.join([str(tmp_path), str(ROOT), str(TESTS)])
+    path = os.pathsep.join([str(tmp_path), str(ROOT)])
     env = dict(os.environ, PYTHONPATH=path, **(env_extra or {}))
     script = shutil.which("mlp-compare")
     command = [sys.executable, "-m", "compare"] if module or script is None else [script]
@@ -67,24 +65,24 @@ def test_default_run_passes_and_writes_every_report(tmp_path):
 
 @needs_keras
 def test_wrong_gradient_exits_1_and_names_the_cause(tmp_path):
-    result = run_cli("--impl", "wrong_impls:NoFactorTwo", "--samples", "50", "--epochs", "2", "--repeats", "0",
-                     "--json", "r.json", tmp_path=tmp_path, module=True)
+    result = run_cli("--impl", "compare.gallery.wrong:NoFactorTwo", "--samples", "50", "--epochs", "2",
+                     "--repeats", "0", "--json", "r.json", tmp_path=tmp_path, module=True)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAIL: gradient W0, gradient W1" in result.stdout
     assert "cause: loss convention — at epoch 1, batch 1" in result.stdout
     doc = json.loads((tmp_path / "r.json").read_text())
     assert doc["passed"] is False and doc["localisation"]["cause"] == "loss convention"
-    assert doc["names"] == ["wrong_impls.NoFactorTwo", "keras_equiv.KerasMLP"]
+    assert doc["names"] == ["compare.NoFactorTwo", "keras_equiv.KerasMLP"]
 
 
 @needs_keras
 def test_unweighted_epoch_loss_exits_1_and_names_the_cause(tmp_path):
-    result = run_cli("--impl", "wrong_impls:PlainEpochMean", "--samples", "50", "--epochs", "2", "--batch-size", "16",
-                     "--repeats", "0", "--bias", "--shuffle", "3", tmp_path=tmp_path)
+    result = run_cli("--impl", "compare.gallery.wrong:PlainEpochMean", "--samples", "50", "--epochs", "2",
+                     "--batch-size", "16", "--repeats", "0", "--bias", "--shuffle", "3", tmp_path=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAIL: epoch losses" in result.stdout and "final W0" not in result.stdout.split("FAIL:")[1]
     assert "cause: epoch-loss averaging — at epoch 1" in result.stdout
-    assert "wrong_impls.PlainEpochMean reports the plain mean" in result.stdout
+    assert "compare.PlainEpochMean reports the plain mean" in result.stdout
 
 
 # ----------------------------------------------------------- in-process

@@ -6,7 +6,9 @@ import sys
 
 import numpy as np
 import pytest
-from wrong_impls import (
+
+import compare
+from compare.gallery.wrong import (
     THRESHOLD,
     DropPartial,
     FitsDefaultBatchSize,
@@ -81,7 +83,20 @@ def test_wrong_implementations_fail_and_are_localised(cls, kwargs, cause, epoch,
     assert loc is not None
     assert (loc.cause, loc.epoch, loc.batch) == (cause, epoch, batch), loc
     assert words in loc.hint
-    assert "wrong_impls." + cls.__name__ in loc.hint
+    assert "compare." + cls.__name__ in loc.hint  # the side named package.Class
+
+
+def test_plain_epoch_mean_reports_the_unweighted_mean_of_its_batch_losses():
+    # Witness: a correct MLP stepped batch by batch (100 = 32 + 32 + 32 + 4), its losses averaged by hand.
+    wrong, right = PlainEpochMean(2, [5], 1, seed=0), MLP(2, [5], 1, seed=0)
+    history = wrong.train(X, Y, 2, 0.5, batch_size=32)
+    for epoch_loss in history:
+        losses = [right.train(X[s:s + 32], Y[s:s + 32], 1, 0.5, batch_size=32)[0] for s in range(0, 100, 32)]
+        assert epoch_loss == pytest.approx(sum(losses) / 4, rel=1e-12)
+        weighted = (32 * sum(losses[:3]) + 4 * losses[3]) / 100
+        assert abs(epoch_loss - weighted) > 1e-6 * weighted  # the mistake shows
+    for wa, wb in zip(wrong.get_weights(), right.get_weights()):
+        np.testing.assert_array_equal(wa, wb)  # the same updates
 
 
 def test_the_partial_batch_is_named_by_its_samples_and_first_layer():

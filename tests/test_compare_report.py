@@ -11,14 +11,10 @@ import pytest
 import compare
 from compare import datasets, report
 from compare.bench import timing
+from compare.gallery.wrong import NoFactorTwo
 from scratch import MLP, sum_dataset
 
 X, Y = sum_dataset(60, seed=0)
-
-
-class NoFactorTwo(MLP):
-    def _backward(self, error, input_error):
-        return super()._backward(error / 2, input_error)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,8 @@ import pytest
 
 from compare import cli, compare
 
-pitfalls = pytest.importorskip("compare.pitfalls")  # needs TensorFlow
+pitfalls = pytest.importorskip("compare.gallery.pitfalls")  # needs TensorFlow
+keras_wrong = pytest.importorskip("compare.gallery.keras_wrong")
 
 K = 3  # the base network's outputs: (x0+x1, x1+x2, x2+x0)
 FLOAT64_RTOL = 1e-10
@@ -87,7 +88,8 @@ def test_seed_rule_gradients_are_exactly_k_over_2(gallery):
     # ½·Σ_j (ŷ_j − y_j)² = (k/2) · (1/k)·Σ_j (ŷ_j − y_j)²: the gradient ratio is k/2, by hand
     assert p["details"]["k"] == K
     assert math.isclose(p["discrepancy"], K / 2, rel_tol=1e-12)
-    assert p["cause"] == "loss convention" and p["shows_first"].startswith("gradient")
+    # the seed's loss is itself k/2 × the mse, so evaluate on identical weights is the first check to differ
+    assert p["cause"] == "loss convention" and p["shows_first"].startswith("evaluate")
 
 
 def test_seed_rule_at_lr_k_over_2_takes_the_same_steps(gallery):
@@ -151,7 +153,7 @@ def test_own_init_keeps_keras_glorot_weights(gallery):
 def test_keras_default_batch_is_batch_32():
     x, y = pitfalls.pairwise_sums(40)
     a = pitfalls.base_mlp(SETTING)
-    b = pitfalls.keras_twin(a, pitfalls.KerasDefaultBatch)
+    b = pitfalls.keras_twin(a, keras_wrong.KerasDefaultBatch)
     b.set_weights(a.get_weights())
     a.train(x, y, 1, 0.5, batch_size=32)
     b.train(x, y, 1, 0.5, batch_size=1)  # ignored: fit's default is 32
@@ -162,7 +164,7 @@ def test_keras_default_batch_is_batch_32():
 def test_shuffling_cannot_matter_for_a_single_sample():
     x, y = pitfalls.pairwise_sums(1)
     a = pitfalls.base_mlp(SETTING)
-    assert compare(a, pitfalls.keras_twin(a, pitfalls.KerasDefaultShuffle), x, y, epochs=2,
+    assert compare(a, pitfalls.keras_twin(a, keras_wrong.KerasDefaultShuffle), x, y, epochs=2,
                    learning_rate=0.5).passed
 
 
@@ -180,8 +182,8 @@ def test_only_and_bad_keys(capsys):
     assert exit_info.value.code == 2 and "--only takes keys from" in capsys.readouterr().err
 
 
-def test_importing_explain_does_not_import_tensorflow():
-    code = "import sys, compare.explain; print('tensorflow' in sys.modules)"
+def test_importing_explain_and_the_numpy_mistakes_does_not_import_tensorflow():
+    code = "import sys, compare.gallery.explain, compare.gallery.wrong; print('tensorflow' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             cwd=Path(__file__).resolve().parents[1])
     assert result.stdout.strip() == "False"

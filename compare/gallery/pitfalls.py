@@ -11,9 +11,10 @@ defaults, a wrapper around ``train`` — runs the pair through
 shows first (the harness's localisation). Nothing is written by hand: every
 number comes from the run.
 
-The small classes below are the mistakes themselves, written the way a
-learner would make them; each is a few lines on top of ``scratch.MLP`` or
-``KerasMLP``. This module imports TensorFlow (through ``keras_equiv``).
+The mistakes themselves are small classes, written the way a learner would
+make them, each once: on top of ``scratch.MLP`` in :mod:`compare.gallery.wrong`,
+on top of ``KerasMLP`` in :mod:`compare.gallery.keras_wrong`. This module
+imports TensorFlow (through ``keras_equiv``).
 """
 
 from __future__ import annotations
@@ -28,18 +29,14 @@ import scratch
 from keras_equiv import KerasMLP
 from keras_equiv._tf import keras
 from keras_equiv.floatx import keras_floatx
-from keras_equiv.model import mlp_config
-from scratch.batching import batch_slices, epoch_orders
 
-from .harness import SideError, compare
-from .localise import proportionality
-from .results import Report
+from ..harness import SideError, compare
+from ..localise import proportionality
+from ..results import Report
+from .keras_wrong import KERAS_SEED, KerasDefaultBatch, KerasDefaultShuffle, KerasForgotTheCopy
+from .wrong import PlainEpochMean
 
 Array = np.ndarray
-
-#: Seed of Keras's own randomness (its shuffling, its glorot draw), so that a
-#: pitfall that relies on it gives the same numbers on every run.
-KERAS_SEED = 1234
 
 
 # ------------------------------------------------------------- the set-up
@@ -74,79 +71,24 @@ def pairwise_sums(samples: int, seed: int = 0) -> tuple[Array, Array]:
     return x, y
 
 
-def base_mlp(setting: Setting, num_outputs: int = 3, **changes: Any) -> scratch.MLP:
-    """The scratch side of the base pair, with ``changes`` to its constructor arguments."""
+def base_mlp(setting: Setting, num_outputs: int = 3, cls: type[scratch.MLP] = scratch.MLP,
+             **changes: Any) -> scratch.MLP:
+    """The scratch side of the base pair (of class ``cls``), with ``changes`` to its constructor arguments."""
     kwargs = dict(activation="sigmoid", use_bias=True, dtype="float64", init="uniform", seed=setting.seed)
-    return scratch.MLP(3, list(setting.hidden), num_outputs, **(kwargs | changes))
+    return cls(3, list(setting.hidden), num_outputs, **(kwargs | changes))
 
 
 def keras_twin(mlp: scratch.MLP, cls: type[KerasMLP] = KerasMLP, **changes: Any) -> KerasMLP:
     """A Keras side with ``mlp``'s architecture (``changes`` applied); the harness copies the weights."""
-    return cls(mlp.num_inputs, mlp.hidden_layers, mlp.num_outputs, **(mlp_config(mlp) | changes))
+    return cls(mlp.config.replace(**changes))
 
 
-# ------------------------------------------------- the mistakes, as classes
-class KerasFitDefaults(KerasMLP):
-    """``train`` calls ``fit`` the way a learner first writes it, keeping some of its defaults.
-
-    :meth:`fit_options` says which arguments are still passed; whatever is
-    left out takes Keras's default (``batch_size=32``, ``shuffle=True``).
-    """
-
-    def fit_options(self, batch_size: int) -> dict[str, Any]:
-        return {"batch_size": batch_size, "shuffle": False}
-
-    def train(self, x: Array, y: Array, epochs: int, learning_rate: float, batch_size: int = 1,
-              shuffle: int | None = None, verbose: bool = False) -> list[float]:
-        keras.utils.set_random_seed(KERAS_SEED)  # Keras's own shuffling, made repeatable
-        with keras_floatx(self.dtype.name):
-            self.model.optimizer.learning_rate = learning_rate
-            history = self.model.fit(x, y, epochs=epochs, verbose=0, **self.fit_options(batch_size))
-        return [float(loss) for loss in history.history["loss"]]
-
-
-class KerasDefaultBatch(KerasFitDefaults):
-    """``model.fit(x, y, epochs, shuffle=False)``: no ``batch_size``, so Keras takes 32 samples a step."""
-
-    def fit_options(self, batch_size: int) -> dict[str, Any]:
-        return {"shuffle": False}
-
-
-class KerasDefaultShuffle(KerasFitDefaults):
-    """``model.fit(x, y, epochs, batch_size)``: no ``shuffle=False``, so Keras reshuffles every epoch."""
-
-    def fit_options(self, batch_size: int) -> dict[str, Any]:
-        return {"batch_size": batch_size}
-
-
+# ------------------------------------------------------------ the fix
 class KerasScaledRate(KerasMLP):
     """Keras's ``mse`` trained at ``lr·k/2``: the fix for the seed's ½·Σ rule."""
 
     def train(self, x: Array, y: Array, epochs: int, learning_rate: float, **kwargs: Any) -> list[float]:
         return super().train(x, y, epochs, learning_rate * self.num_outputs / 2, **kwargs)
-
-
-class KerasForgotTheCopy(KerasMLP):
-    """Never takes the weights it is given: it keeps the glorot_uniform ones Keras drew itself."""
-
-    def set_weights(self, weights: Any) -> None:
-        pass
-
-
-class PlainMeanMLP(scratch.MLP):
-    """Reports each epoch's loss as the plain mean of its batch losses (Keras weights them by size)."""
-
-    def train(self, x: Array, y: Array, epochs: int, learning_rate: float, batch_size: int = 1,
-              shuffle: int | None = None, verbose: bool = False) -> list[float]:
-        history = []
-        for order in epoch_orders(len(x), epochs, shuffle):
-            xe, ye = (x, y) if order is None else (x[order], y[order])
-            batch_losses = []
-            for batch in batch_slices(len(xe), batch_size):
-                one_step = super().train(xe[batch], ye[batch], 1, learning_rate, batch_size=batch_size)
-                batch_losses.append(one_step[0])
-            history.append(float(np.mean(batch_losses)))
-        return history
 
 
 # ------------------------------------------------------------- outcomes
@@ -299,8 +241,7 @@ def run_default_shuffle(p: Pitfall, s: Setting) -> Outcome:
 def run_plain_mean(p: Pitfall, s: Setting) -> Outcome:
     """Scratch reports the plain mean of its batch losses, at batch 32 (last batch partial)."""
     x, y = pairwise_sums(s.samples, s.seed)
-    a = base_mlp(s)
-    a = PlainMeanMLP(3, a.hidden_layers, 3, **mlp_config(a))
+    a = base_mlp(s, cls=PlainEpochMean)
     report = compare(a, keras_twin(a), x, y, **s.run_kwargs(batch_size=s.partial_batch))
     last = s.samples % s.partial_batch
     return outcome_from_report(p, report, batch_size=s.partial_batch, last_batch=last or s.partial_batch,

@@ -1,7 +1,7 @@
 """``mlp-compare explain``: the gallery of pitfalls that make scratch and Keras disagree.
 
 Each line of the table is one deliberate difference applied to an otherwise
-identical pair (see :mod:`compare.pitfalls`), run through the harness live:
+identical pair (see :mod:`compare.gallery.pitfalls`), run through the harness live:
 whether the pair still agrees, where the disagreement shows first, how big it
 is, what the harness's localisation calls it, and a short why.
 
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .report import atomic_write, frame_table, report_dict, write_json
+from ..report import atomic_write, frame_table, report_dict, write_json
 
 if TYPE_CHECKING:  # the real import is in run(): it brings TensorFlow
     from .pitfalls import Outcome, Setting

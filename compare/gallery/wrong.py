@@ -1,0 +1,121 @@
+"""Deliberately wrong NumPy MLPs: one classic mistake each, a few lines on top of ``scratch.MLP``.
+
+Every mistake is written once, here. The pitfall gallery
+(:mod:`compare.gallery.pitfalls`) and the harness tests use these classes
+in-process; the command line takes them as
+``mlp-compare --impl compare.gallery.wrong:NoFactorTwo``.
+
+They override ``scratch.MLP``'s two private hooks: ``_backward(error,
+input_error)`` back-propagates the loss gradient ``error = dL/dŷ`` of a batch,
+and ``_train_step(inputs, targets, learning_rate)`` does one batch's forward,
+backward and update and returns its pre-update loss.
+
+This module imports NumPy and ``scratch`` only (no TensorFlow). The Keras-side
+mistakes are in :mod:`compare.gallery.keras_wrong`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from scratch import MLP
+
+Array = np.ndarray
+
+#: ``SkipsLargeInputs`` makes no update on a sample whose inputs sum above this.
+THRESHOLD = 0.9
+
+
+class NoFactorTwo(MLP):
+    r"""The MSE gradient without its factor 2: :math:`(\hat y - y)/k` instead of :math:`2(\hat y - y)/k`."""
+
+    def _backward(self, error: Array, input_error: bool) -> Array | None:
+        return super()._backward(error / 2, input_error)
+
+
+class SumOverBatch(MLP):
+    """Sums the loss gradient over the batch instead of averaging it (``B`` times too large)."""
+
+    def _backward(self, error: Array, input_error: bool) -> Array | None:
+        return super()._backward(error * error.shape[0], input_error)
+
+
+class PlainEpochMean(MLP):
+    """Reports each epoch's loss as the plain mean of its batch losses (Keras weights them by batch size)."""
+
+    def train(self, x: Array, y: Array, epochs: int, learning_rate: float, batch_size: int = 1,
+              shuffle: int | None = None, verbose: bool = False) -> list[float]:
+        self._batch_losses: list[float] = []
+        super().train(x, y, epochs, learning_rate, batch_size, shuffle, verbose)
+        per_epoch = -(-len(x) // batch_size)  # batches in an epoch, the last one maybe partial
+        losses = self._batch_losses
+        return [float(np.mean(losses[start:start + per_epoch])) for start in range(0, len(losses), per_epoch)]
+
+    def _train_step(self, inputs: Array, targets: Array, learning_rate: float) -> float:
+        loss = super()._train_step(inputs, targets, learning_rate)
+        self._batch_losses.append(loss)
+        return loss
+
+
+class DropPartial(MLP):
+    """Drops the last, partial batch of every epoch."""
+
+    def train(self, x: Array, y: Array, epochs: int, learning_rate: float, batch_size: int = 1,
+              shuffle: int | None = None, verbose: bool = False) -> list[float]:
+        n = len(x) // batch_size * batch_size
+        if n == 0:
+            return [0.0] * epochs
+        return super().train(np.asarray(x)[:n], np.asarray(y)[:n], epochs, learning_rate, batch_size, shuffle)
+
+
+class PartialDividedByBatchSize(MLP):
+    """Divides the partial batch's gradient by ``batch_size`` instead of by its own size."""
+
+    def train(self, x: Array, y: Array, epochs: int, learning_rate: float, batch_size: int = 1,
+              shuffle: int | None = None, verbose: bool = False) -> list[float]:
+        self._batch_size = batch_size
+        return super().train(x, y, epochs, learning_rate, batch_size, shuffle, verbose)
+
+    def _train_step(self, inputs: Array, targets: Array, learning_rate: float) -> float:
+        return super()._train_step(inputs, targets, learning_rate * len(inputs) / self._batch_size)
+
+
+class IgnoresShuffle(MLP):
+    """Never shuffles, whatever ``shuffle`` says."""
+
+    def train(self, x: Array, y: Array, epochs: int, learning_rate: float, batch_size: int = 1,
+              shuffle: int | None = None, verbose: bool = False) -> list[float]:
+        return super().train(x, y, epochs, learning_rate, batch_size, None, verbose)
+
+
+class FitsDefaultBatchSize(MLP):
+    """Ignores ``batch_size`` and trains in batches of 32, like Keras ``fit`` when none is passed."""
+
+    def train(self, x: Array, y: Array, epochs: int, learning_rate: float, batch_size: int = 1,
+              shuffle: int | None = None, verbose: bool = False) -> list[float]:
+        return super().train(x, y, epochs, learning_rate, 32, shuffle, verbose)
+
+
+class SkipsLargeInputs(MLP):
+    """Makes no update on a batch whose inputs sum above :data:`THRESHOLD` (its gradients are right)."""
+
+    def _train_step(self, inputs: Array, targets: Array, learning_rate: float) -> float:
+        if inputs.sum() > THRESHOLD:
+            learning_rate = 0.0
+        return super()._train_step(inputs, targets, learning_rate)
+
+
+class IgnoresSetWeights(MLP):
+    """``set_weights`` does nothing: the side keeps its own initial weights."""
+
+    def set_weights(self, weights: Sequence[Array]) -> None:
+        pass
+
+
+class Raises(MLP):
+    """``gradients`` raises ``RuntimeError("boom")``: a side that crashes."""
+
+    def gradients(self, x: Array, y: Array) -> list[Array]:
+        raise RuntimeError("boom")
