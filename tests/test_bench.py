@@ -82,6 +82,7 @@ def test_bad_network_is_a_usage_error(capsys):
 
 
 # ---------------------------------------------------- the custom train step
+@pytest.mark.keras
 @pytest.mark.parametrize(
     ("dtype", "layers", "batch_size", "activation"),
     [
@@ -112,6 +113,7 @@ def test_custom_train_step_matches_fit_bit_for_bit(dtype, layers, batch_size, ac
         np.testing.assert_array_equal(w_step, w_fit)
 
 
+@pytest.mark.keras
 def test_make_train_step_needs_a_compiled_model():
     from keras_equiv import build_model
     from keras_equiv.train_step import make_train_step
@@ -144,6 +146,8 @@ ROWS = {
 }
 
 
+@pytest.mark.keras
+@pytest.mark.slow
 def test_smoke_prints_one_table_with_the_machine(smoke):
     status, text, _ = smoke
     assert status == 0
@@ -158,6 +162,8 @@ def test_smoke_prints_one_table_with_the_machine(smoke):
     assert "sweep took" in text and "load average" in text
 
 
+@pytest.mark.keras
+@pytest.mark.slow
 def test_smoke_json(smoke):
     document = json.loads(smoke[2]["json"].read_text())
     assert set(document) >= {"machine", "gemm_peak_gflops", "settings", "cases", "targets", "notes"}
@@ -178,6 +184,8 @@ def test_smoke_json(smoke):
     assert anchor["ratio_vs_keras"] == pytest.approx(1.0)
 
 
+@pytest.mark.keras
+@pytest.mark.slow
 def test_smoke_csv_and_markdown(smoke):
     paths = smoke[2]
     with open(paths["csv"], newline="") as file:

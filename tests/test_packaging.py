@@ -1,6 +1,8 @@
-"""The project's own wiring: CI runs the README's test command; NumPy-only code imports no TensorFlow."""
+"""The project's own wiring: CI runs the README's test command; NumPy-only code and tests import no TensorFlow."""
 
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -44,3 +46,43 @@ def test_numpy_only_code_does_not_import_tensorflow(code):
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True, cwd=ROOT)
     assert result.stdout.splitlines()[-1] == "[]"
 
+
+# ------------------------------------------------------- the tiers in conftest.py
+NUMPY_ONLY_TEST = """
+import sys
+import types
+
+from hypothesis import settings
+
+
+def test_derandomized_under_ci():
+    assert settings.default.derandomize
+
+
+def test_numpy_only_yet_imports_tensorflow():
+    sys.modules["tensorflow"] = types.ModuleType("tensorflow")
+"""
+KERAS_ONLY_TEST = """
+import pytest
+
+pytestmark = pytest.mark.keras
+
+raise RuntimeError("collecting -m 'not keras' imported a Keras-only module")
+"""
+
+
+def test_numpy_only_tier_guard_and_ci_profile(tmp_path):
+    """conftest.py, copied into a throwaway project whose NumPy-only test imports (a stand-in for) TensorFlow.
+
+    The suite's own ``pytest -m "not keras"`` run shows the other side: a clean run passes.
+    """
+    shutil.copy(Path(__file__).with_name("conftest.py"), tmp_path / "conftest.py")
+    (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    keras\n    slow\n")
+    (tmp_path / "test_keras_only.py").write_text(KERAS_ONLY_TEST)
+    (tmp_path / "test_numpy_only.py").write_text(NUMPY_ONLY_TEST)
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--strict-markers", "-m", "not keras"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "CI": "true"})
+    output = result.stdout + result.stderr
+    assert "2 passed" in output and "error" not in output.lower(), output  # the Keras-only module was not imported
+    assert "TensorFlow was imported by tests not marked keras" in output, output
+    assert result.returncode == pytest.ExitCode.TESTS_FAILED, output
