@@ -11,8 +11,6 @@ import contextlib
 import csv
 import io
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -100,18 +98,8 @@ def test_bad_network_is_a_usage_error(capsys):
     assert "784-512-512-10" in capsys.readouterr().err
 
 
-NUMPY_ONLY_MODULES = ("cases", "command", "keras_bench", "machine", "measuring", "render", "runners",
-                      "scratch_bench", "seed_original", "sweep", "timing")
-
-
-def test_importing_compare_bench_does_not_import_tensorflow():
-    modules = ", ".join(["compare", "compare.bench", *(f"compare.bench.{name}" for name in NUMPY_ONLY_MODULES)])
-    code = f"import sys, {modules}; print('tensorflow' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "False"
-
-
 # ---------------------------------------------------- the custom train step
+@pytest.mark.keras
 @pytest.mark.parametrize(
     ("dtype", "layers", "batch_size", "activation"),
     [
@@ -142,6 +130,7 @@ def test_custom_train_step_matches_fit_bit_for_bit(dtype, layers, batch_size, ac
         np.testing.assert_array_equal(w_step, w_fit)
 
 
+@pytest.mark.keras
 def test_make_train_step_needs_a_compiled_model():
     from keras_equiv import build_model
     from keras_equiv.train_step import make_train_step
@@ -174,6 +163,8 @@ ROWS = {
 }
 
 
+@pytest.mark.keras
+@pytest.mark.slow
 def test_smoke_prints_one_table_with_the_machine(smoke):
     status, text, _ = smoke
     assert status == 0
@@ -188,6 +179,8 @@ def test_smoke_prints_one_table_with_the_machine(smoke):
     assert "sweep took" in text and "load average" in text
 
 
+@pytest.mark.keras
+@pytest.mark.slow
 def test_smoke_json(smoke):
     document = json.loads(smoke[2]["json"].read_text())
     assert set(document) >= {"machine", "gemm_peak_gflops", "settings", "cases", "targets", "notes"}
@@ -206,6 +199,8 @@ def test_smoke_json(smoke):
         assert (row["tracemalloc_peak_mb"] is None) == row["implementation"].startswith("Keras")
 
 
+@pytest.mark.keras
+@pytest.mark.slow
 def test_smoke_csv_and_markdown(smoke):
     paths = smoke[2]
     with open(paths["csv"], newline="") as file:

@@ -26,20 +26,9 @@ def run_cli(*args, tmp_path, env_extra=None, module=False):
     return subprocess.run([*command, *args], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
 
 
-def keras_available():
-    try:
-        import keras_equiv
-
-        return hasattr(keras_equiv, "KerasMLP")
-    except ImportError:
-        return False
-
-
-needs_keras = pytest.mark.skipif(not keras_available(), reason="keras_equiv.KerasMLP is not available")
-
-
 # ------------------------------------------------------- through TensorFlow
-@needs_keras
+@pytest.mark.keras
+@pytest.mark.slow
 def test_default_run_passes_and_writes_every_report(tmp_path):
     result = run_cli("--json", "r.json", "--markdown", "r.md", "--csv", "l.csv", "--plot", "p.png",
                      tmp_path=tmp_path)
@@ -63,7 +52,8 @@ def test_default_run_passes_and_writes_every_report(tmp_path):
     assert "comparing" not in result.stderr and "Epoch 1/50" not in result.stdout  # no progress off a terminal
 
 
-@needs_keras
+@pytest.mark.keras
+@pytest.mark.slow
 def test_wrong_gradient_exits_1_and_names_the_cause(tmp_path):
     result = run_cli("--impl", "compare.gallery.wrong:NoFactorTwo", "--samples", "50", "--epochs", "2",
                      "--repeats", "0", "--json", "r.json", tmp_path=tmp_path, module=True)
@@ -75,7 +65,8 @@ def test_wrong_gradient_exits_1_and_names_the_cause(tmp_path):
     assert doc["names"] == ["compare.NoFactorTwo", "keras_equiv.KerasMLP"]
 
 
-@needs_keras
+@pytest.mark.keras
+@pytest.mark.slow
 def test_unweighted_epoch_loss_exits_1_and_names_the_cause(tmp_path):
     result = run_cli("--impl", "compare.gallery.wrong:PlainEpochMean", "--samples", "50", "--epochs", "2",
                      "--batch-size", "16", "--repeats", "0", "--bias", "--shuffle", "3", tmp_path=tmp_path)

@@ -23,6 +23,7 @@ def python_blocks(path: Path) -> list[str]:
     return PYTHON_BLOCK.findall(path.read_text(encoding="utf-8"))
 
 
+@pytest.mark.keras  # README.md's and the walkthrough's blocks run Keras beside scratch
 @pytest.mark.parametrize("path", [p for p in DOCUMENTS if python_blocks(p)], ids=lambda p: p.name)
 def test_python_blocks_run(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # blocks that write files write them here

@@ -51,6 +51,7 @@ def test_seed_demo_runs_as_a_script():
     assert "0.1 + 0.3 is equal to" in out
 
 
+@pytest.mark.keras
 def test_seed_keras_demo_agrees(monkeypatch, capsys):
     code, out = run_example("seed_keras_demo", monkeypatch, capsys)
     assert code == 0 and "PASS: all 11 checks agree" in out
@@ -60,16 +61,19 @@ def test_seed_keras_demo_agrees(monkeypatch, capsys):
         assert scratch_says == keras_says
 
 
+@pytest.mark.keras
 def test_check_your_own_mlp_passes_and_catches_the_classic_bug(monkeypatch, capsys):
     code, out = run_example("check_your_own_mlp", monkeypatch, capsys)
     assert code == 0 and "MyMLP agrees with Keras" in out
     assert "cause: loss convention" in out and "0.5 ×" in out  # the missing factor 2, found
 
 
+@pytest.mark.keras
 def test_check_your_own_mlp_ci_function(monkeypatch):
     load_example("check_your_own_mlp", monkeypatch).test_my_mlp_matches_keras()
 
 
+@pytest.mark.keras
 def test_digits_reports_accuracy_and_full_agreement(monkeypatch, capsys):
     pytest.importorskip("sklearn")
     code, out = run_example("digits", monkeypatch, capsys)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from compare import cli, compare
+
+pytestmark = pytest.mark.keras
 
 pitfalls = pytest.importorskip("compare.gallery.pitfalls")  # needs TensorFlow
 keras_wrong = pytest.importorskip("compare.gallery.keras_wrong")
@@ -54,6 +54,7 @@ def pitfall(gallery: tuple[int, str, dict], key: str) -> dict:
     return next(p for p in gallery[2]["pitfalls"] if p["key"] == key)
 
 
+@pytest.mark.slow
 def test_the_command_succeeds_with_one_line_per_pitfall(gallery):
     code, text, document = gallery
     assert code == 0 and document["passed"] is True
@@ -63,17 +64,20 @@ def test_the_command_succeeds_with_one_line_per_pitfall(gallery):
     assert "as expected" in text
 
 
+@pytest.mark.slow
 def test_every_mistake_disagrees_and_the_fixes_agree(gallery):
     for p in gallery[2]["pitfalls"]:
         assert p["agrees"] is p["expect_agree"], p["key"]
     assert {p["key"] for p in gallery[2]["pitfalls"] if p["agrees"]} == {"baseline", "seed_rule_scaled"}
 
 
+@pytest.mark.slow
 def test_the_base_pair_agrees_to_float64_rounding(gallery):
     p = pitfall(gallery, "baseline")
     assert p["report"]["passed"] and p["discrepancy"] < 1e-12
 
 
+@pytest.mark.slow
 def test_float32_gap_is_above_float64_tolerance_and_below_float32_resolution(gallery):
     p = pitfall(gallery, "float32")
     assert p["cause"] == "dtype mismatch"
@@ -83,6 +87,7 @@ def test_float32_gap_is_above_float64_tolerance_and_below_float32_resolution(gal
     assert p["discrepancy"] <= eps32 / 2  # the weight copy rounds each weight once
 
 
+@pytest.mark.slow
 def test_seed_rule_gradients_are_exactly_k_over_2(gallery):
     p = pitfall(gallery, "seed_rule")
     # ½·Σ_j (ŷ_j − y_j)² = (k/2) · (1/k)·Σ_j (ŷ_j − y_j)²: the gradient ratio is k/2, by hand
@@ -92,6 +97,7 @@ def test_seed_rule_gradients_are_exactly_k_over_2(gallery):
     assert p["cause"] == "loss convention" and p["shows_first"].startswith("evaluate")
 
 
+@pytest.mark.slow
 def test_seed_rule_at_lr_k_over_2_takes_the_same_steps(gallery):
     p = pitfall(gallery, "seed_rule_scaled")
     assert p["discrepancy"] < FLOAT64_RTOL
@@ -101,6 +107,7 @@ def test_seed_rule_at_lr_k_over_2_takes_the_same_steps(gallery):
     assert math.isclose(p["details"]["scaled_learning_rate"], SETTING.learning_rate * K / 2)
 
 
+@pytest.mark.slow
 def test_default_batch_and_shuffle_show_in_training_not_before(gallery):
     for key in ("default_batch", "default_shuffle"):
         p = pitfall(gallery, key)
@@ -110,6 +117,7 @@ def test_default_batch_and_shuffle_show_in_training_not_before(gallery):
         assert p["discrepancy"] > 1e-6, key
 
 
+@pytest.mark.slow
 def test_plain_mean_changes_only_the_reported_loss(gallery):
     p = pitfall(gallery, "plain_mean")
     assert p["cause"] == "epoch-loss averaging"
@@ -118,6 +126,7 @@ def test_plain_mean_changes_only_the_reported_loss(gallery):
     assert p["discrepancy"] > 1e-6
 
 
+@pytest.mark.slow
 def test_flat_targets_broadcast_in_numpy_and_are_refused_here(gallery):
     p = pitfall(gallery, "flat_targets")
     n = SETTING.samples
@@ -132,6 +141,7 @@ def test_flat_targets_broadcast_in_numpy_and_are_refused_here(gallery):
     assert math.isclose(p["details"]["keras_mse"], p["details"]["correct_mse"], rel_tol=1e-12)  # Keras reshapes
 
 
+@pytest.mark.slow
 def test_missing_bias_cannot_even_copy_the_weights(gallery):
     p = pitfall(gallery, "missing_bias")
     assert p["cause"] == "missing bias" and p["shows_first"].startswith("initial weights")
@@ -139,6 +149,7 @@ def test_missing_bias_cannot_even_copy_the_weights(gallery):
     assert p["discrepancy"] > 1e-6
 
 
+@pytest.mark.slow
 def test_own_init_keeps_keras_glorot_weights(gallery):
     p = pitfall(gallery, "own_init")
     assert p["cause"] == "different initial weights" and p["shows_first"].startswith("initial weights")
@@ -180,10 +191,3 @@ def test_only_and_bad_keys(capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["explain", "--only", "no_such_pitfall"])
     assert exit_info.value.code == 2 and "--only takes keys from" in capsys.readouterr().err
-
-
-def test_importing_explain_and_the_numpy_mistakes_does_not_import_tensorflow():
-    code = "import sys, compare.gallery.explain, compare.gallery.wrong; print('tensorflow' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            cwd=Path(__file__).resolve().parents[1])
-    assert result.stdout.strip() == "False"

@@ -11,6 +11,8 @@ from equivalence_helpers import make_data, make_mlp
 
 import scratch
 
+pytestmark = pytest.mark.keras
+
 keras_equiv = pytest.importorskip("keras_equiv")
 KerasMLP = keras_equiv.KerasMLP
 keras = pytest.importorskip("keras")
@@ -109,6 +111,7 @@ def run_python(code: str, **env) -> subprocess.CompletedProcess:
                           env={k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"} | env)
 
 
+@pytest.mark.slow  # a fresh interpreter imports TensorFlow
 def test_import_is_quiet():
     result = run_python("import keras_equiv; keras_equiv.KerasMLP(2, [3], 1).forward([0.1, 0.2])")
     assert result.returncode == 0, result.stderr

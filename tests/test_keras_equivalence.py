@@ -33,6 +33,8 @@ from hypothesis import strategies as st
 
 import scratch
 
+pytestmark = pytest.mark.keras
+
 keras_equiv = pytest.importorskip("keras_equiv")
 KerasMLP = keras_equiv.KerasMLP
 
@@ -63,7 +65,7 @@ def test_forward_and_gradients_agree(dtype, activation, use_bias, arch):
     assert mlp.evaluate(x, y) == pytest.approx(twin.evaluate(x, y), rel=RTOL[dtype])
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", [pytest.param("float64", marks=pytest.mark.slow), "float32"])  # 50 or 20 epochs
 @pytest.mark.parametrize("activation, arch, use_bias, batch_size, shuffle", TRAIN_CASES, ids=map(case_id, TRAIN_CASES))
 def test_training_agrees(dtype, activation, arch, use_bias, batch_size, shuffle):
     mlp = make_mlp(arch, activation, use_bias, dtype)
@@ -78,7 +80,7 @@ def test_training_agrees(dtype, activation, arch, use_bias, batch_size, shuffle)
     assert_all_close(mlp.get_weights(), twin.get_weights(), TRAIN_RTOL[dtype], "final weights")
 
 
-@pytest.mark.parametrize("batch_size, shuffle", [(1, None), (32, 5)])
+@pytest.mark.parametrize("batch_size, shuffle", [(1, None), pytest.param(32, 5, marks=pytest.mark.slow)])
 def test_seed_rule_agrees_on_both_sides(batch_size, shuffle):
     """``loss="seed"`` (1/2 sum of squares per sample) with 3 outputs, so it differs from mse."""
     mlp = scratch.MLP(3, [4], 3, use_bias=True, init="glorot_uniform", seed=1, loss="seed")

@@ -1,9 +1,13 @@
-"""The project's own wiring: CI runs the README's test command; scratch stays NumPy-only."""
+"""The project's own wiring: CI runs the README's test command; NumPy-only code and tests import no TensorFlow."""
 
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,7 +30,61 @@ def test_ci_runs_the_readme_test_command():
     assert readme_commands()[1] in ci_lines
 
 
-def test_importing_scratch_does_not_import_tensorflow():
-    code = "import sys, scratch; m = scratch.MLP(2, [3], 1); m.forward([0.1, 0.2]); print('tensorflow' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "False"
+#: Code that must run without importing TensorFlow or Keras (they are imported lazily, where Keras is used).
+NUMPY_ONLY_CODE = [
+    "import scratch; scratch.MLP(2, [3], 1).forward([0.1, 0.2])",
+    "import compare, scratch; x, y = scratch.sum_dataset(10); "
+    "compare.compare(scratch.MLP(2, [3], 1), scratch.MLP(2, [3], 1), x, y, epochs=1, learning_rate=0.1)",
+    "import compare.bench, compare.bench.command, compare.bench.cases, compare.bench.measuring, "
+    "compare.bench.machine, compare.bench.timing, compare.bench.render, compare.bench.runners, "
+    "compare.bench.scratch_bench, compare.bench.keras_bench, compare.bench.seed_original, compare.bench.sweep",
+    "import compare.cli, compare.gallery, compare.gallery.explain, compare.gallery.wrong",
+]
+
+
+@pytest.mark.parametrize("code", NUMPY_ONLY_CODE, ids=lambda code: code.split(";")[0])
+def test_numpy_only_code_does_not_import_tensorflow(code):
+    check = f"{code}\nimport sys; print(sorted({{'tensorflow', 'keras'}} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert result.stdout.splitlines()[-1] == "[]"
+
+
+# ------------------------------------------------------- the tiers in conftest.py
+NUMPY_ONLY_TEST = """
+import sys
+import types
+
+from hypothesis import settings
+
+
+def test_derandomized_under_ci():
+    assert settings.default.derandomize
+
+
+def test_numpy_only_yet_imports_tensorflow():
+    sys.modules["tensorflow"] = types.ModuleType("tensorflow")
+"""
+KERAS_ONLY_TEST = """
+import pytest
+
+pytestmark = pytest.mark.keras
+
+raise RuntimeError("collecting -m 'not keras' imported a Keras-only module")
+"""
+
+
+def test_numpy_only_tier_guard_and_ci_profile(tmp_path):
+    """conftest.py, copied into a throwaway project whose NumPy-only test imports (a stand-in for) TensorFlow.
+
+    The suite's own ``pytest -m "not keras"`` run shows the other side: a clean run passes.
+    """
+    shutil.copy(Path(__file__).with_name("conftest.py"), tmp_path / "conftest.py")
+    (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    keras\n    slow\n")
+    (tmp_path / "test_keras_only.py").write_text(KERAS_ONLY_TEST)
+    (tmp_path / "test_numpy_only.py").write_text(NUMPY_ONLY_TEST)
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--strict-markers", "-m", "not keras"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "CI": "true"})
+    output = result.stdout + result.stderr
+    assert "2 passed" in output and "error" not in output.lower(), output  # the Keras-only module was not imported
+    assert "TensorFlow was imported by tests not marked keras" in output, output
+    assert result.returncode == pytest.ExitCode.TESTS_FAILED, output
