@@ -145,7 +145,8 @@ class KerasMLP(Configured):
     def _slot_variables(self) -> dict[str, list]:
         """The Keras optimizer's slot variables by scratch slot name (only the slots it has)."""
         attributes = registry.slot_attributes(self.config.optimizer["name"])
-        found = {slot: list(getattr(self.model.optimizer, attribute, None) or []) for slot, attribute in attributes.items()}
+        optimizer = self.model.optimizer
+        found = {slot: list(getattr(optimizer, attribute, None) or []) for slot, attribute in attributes.items()}
         return {slot: variables for slot, variables in found.items() if variables}
 
     def _inputs(self, x: np.ndarray) -> np.ndarray:

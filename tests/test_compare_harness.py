@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import compare
+from compare.factors import match_factor, proportionality
 from compare.gallery.wrong import (
     THRESHOLD,
     DropPartial,
@@ -18,9 +19,6 @@ from compare.gallery.wrong import (
     SkipsLargeInputs,
     SumOverBatch,
 )
-
-import compare
-from compare.factors import match_factor, proportionality
 from scratch import MLP, sum_dataset
 
 X, Y = sum_dataset(100, seed=0)
