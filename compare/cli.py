@@ -27,6 +27,7 @@ from scratch.config import MLPConfig
 
 from . import datasets
 from .harness import SideError, compare
+from .outputs import add_output_options
 from .report import render_text, write_losses_csv, write_markdown, write_plot, write_report_json
 from .results import Report
 
@@ -122,10 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "largest magnitude)")
     check.add_argument("--repeats", type=int, default=5, help="timing repeats, median reported; 0 skips timing "
                        "(default: 5)")
-    check.add_argument("--json", metavar="PATH", help="write the report as JSON")
-    check.add_argument("--markdown", metavar="PATH", help="write the report as Markdown")
-    check.add_argument("--csv", metavar="PATH", help="write both per-epoch loss curves as CSV")
-    check.add_argument("--plot", metavar="PATH", help="write a PNG of both loss curves and their difference")
+    add_output_options(check, {"json": "write the report as JSON", "markdown": "write the report as Markdown",
+                               "csv": "write both per-epoch loss curves as CSV",
+                               "plot": "write a PNG of both loss curves and their difference"})
     check.add_argument("--quiet", action="store_true", help="no progress output")
     return parser
 
@@ -219,10 +219,11 @@ def _is_scratch_mlp(obj: object) -> bool:
 def config_of(args: argparse.Namespace, config: MLPConfig, num_samples: int) -> dict[str, Any]:
     """The run's configuration, for the report header and the JSON: the network, the data, the training."""
     network = constructor_arguments(config)
-    network["activation"] = ",".join(config.activation)
-    network["bias"] = network.pop("use_bias")
+    if not isinstance(network["activation"], str):
+        network["activation"] = ",".join(network["activation"])
     if isinstance(network["optimizer"], dict):
         network["optimizer"] = ", ".join(f"{k}={v}" for k, v in network["optimizer"].items())
+    network = {"activation": network.pop("activation"), "bias": network.pop("use_bias"), **network}
     return {
         "architecture": "-".join(map(str, config.layer_sizes)),
         **network,

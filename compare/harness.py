@@ -30,7 +30,7 @@ from . import localise
 from .localise import Run, Snapshot
 from .report import table
 from .results import Check, Report
-from .tolerances import Tolerance, comparison_dtype, measure, tolerance_for
+from .tolerances import Measurement, Tolerance, comparison_dtype, measure, tolerance_for
 
 Array = np.ndarray
 
@@ -86,15 +86,14 @@ def measure_lists(
     if len(list_a) != len(list_b):
         note = f"a gave {len(list_a)} arrays, b gave {len(list_b)}"
         return [Check.failed(f"{prefix} (count)", tolerance.rtol, note)]
-    checks = []
-    for name, array_a, array_b in zip(names, list_a, list_b):
-        label = f"{prefix} {name}"
-        if np.shape(array_a) != np.shape(array_b):
-            note = f"shapes differ: a {np.shape(array_a)}, b {np.shape(array_b)}"
-            checks.append(Check.failed(label, tolerance.rtol, note))
-        else:
-            checks.append(Check.from_measurement(label, measure(array_a, array_b, tolerance)))
-    return checks
+    return [measure_pair(f"{prefix} {name}", a, b, tolerance) for name, a, b in zip(names, list_a, list_b)]
+
+
+def measure_pair(label: str, array_a: Array, array_b: Array, tolerance: Tolerance) -> Check:
+    """One check of two arrays (a shape mismatch fails with a note)."""
+    if np.shape(array_a) != np.shape(array_b):
+        return Check.failed(label, tolerance.rtol, f"shapes differ: a {np.shape(array_a)}, b {np.shape(array_b)}")
+    return Check.from_measurement(label, measure(array_a, array_b, tolerance))
 
 
 def combined_check(name: str, list_a: Sequence[Array], list_b: Sequence[Array], tolerance: Tolerance) -> Check:
@@ -102,8 +101,9 @@ def combined_check(name: str, list_a: Sequence[Array], list_b: Sequence[Array], 
     checks = measure_lists(name, list_a, list_b, parameter_names(list_a), tolerance)
     worst = max(checks, key=lambda c: (not c.passed, c.max_rel_error))
     note = worst.note or ("" if worst.passed else f"worst in {worst.name.removeprefix(name).strip()}")
-    return Check(name, worst.max_abs_error, worst.max_rel_error, worst.worst_index, worst.rtol,
-                 worst.atol, all(c.passed for c in checks), note)
+    measured = Measurement(worst.max_abs_error, worst.max_rel_error, worst.worst_index, worst.rtol, worst.atol,
+                           all(c.passed for c in checks))
+    return Check.from_measurement(name, measured, note)
 
 
 def _call(name: str, side: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -190,8 +190,7 @@ def compare(
     report.dtype = dtype.name
 
     report.checks.append(combined_check("initial weights", initial.weights, b.get_weights(), run.tolerance))
-    report.checks += measure_lists("forward", [out_a], [out_b], ["outputs"], run.tolerance)
-    report.checks[-1].name = "forward"
+    report.checks.append(measure_pair("forward", out_a, out_b, run.tolerance))
     report.checks.append(_evaluate_check(run))
     grads_a = _call("gradients", names[0], a.gradients, x, y)
     grads_b = _call("gradients", names[1], b.gradients, x, y)
@@ -245,7 +244,8 @@ def optimizer_checks(state_a: dict, state_b: dict, run: Run) -> list[Check]:
     iterations = (int(state_a.get("iterations", -1)), int(state_b.get("iterations", -1)))
     gap = float(abs(iterations[0] - iterations[1]))
     note = "" if gap == 0 else f"a counted {iterations[0]}, b {iterations[1]}"
-    checks = [Check("optimizer iterations", gap, gap / max(*iterations, 1), None, 0.0, 0.0, gap == 0, note)]
+    counted = Measurement(gap, gap / max(*iterations, 1), None, 0.0, 0.0, gap == 0)
+    checks = [Check.from_measurement("optimizer iterations", counted, note)]
     for slot in sorted((set(state_a) | set(state_b)) - {"iterations"}):
         if slot not in state_a or slot not in state_b:
             note = f"only {'a' if slot in state_a else 'b'} keeps the slot {slot!r}"

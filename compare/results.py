@@ -14,9 +14,9 @@ from .causes import Cause
 from .tolerances import Measurement
 
 
-@dataclass
-class Check:
-    """One named comparison (``forward``, ``gradient W0``, ``epoch losses``, ...).
+@dataclass(frozen=True, kw_only=True)
+class Check(Measurement):
+    """One named comparison (``forward``, ``gradient W0``, ``epoch losses``, ...): a measurement with a name.
 
     ``worst_index`` is the index of the worst element in the compared array
     (see :mod:`compare.tolerances`); ``note`` explains a check that could not
@@ -24,24 +24,18 @@ class Check:
     """
 
     name: str
-    max_abs_error: float
-    max_rel_error: float
-    worst_index: tuple[int, ...] | None
-    rtol: float
-    atol: float
-    passed: bool
     note: str = ""
 
     @classmethod
-    def from_measurement(cls, name: str, measurement: Measurement) -> Check:
+    def from_measurement(cls, name: str, measurement: Measurement, note: str = "") -> Check:
         """A check named ``name`` holding ``measurement``."""
-        return cls(name, **asdict(measurement))
+        return cls(**asdict(measurement), name=name, note=note)
 
     @classmethod
     def failed(cls, name: str, rtol: float, note: str) -> Check:
         """A check that could not be measured at all, with the reason."""
         inf = float("inf")
-        return cls(name, inf, inf, None, rtol, 0.0, False, note)
+        return cls(inf, inf, None, rtol, 0.0, False, name=name, note=note)
 
 
 @dataclass

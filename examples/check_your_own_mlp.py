@@ -3,9 +3,8 @@
 ``MyMLP`` below is what a learner writes from scratch, with NumPy alone and
 nothing from this project: a sigmoid network without biases, trained by
 mini-batch SGD on the mean squared error. To be checked it only has to speak
-the comparison protocol (``forward``, ``gradients``, ``train``,
-``get_weights``, ``set_weights``, ``predict``, ``evaluate``; see
-``scratch/protocol.py``). Then one call does the checking::
+the comparison protocol (``forward``, ``evaluate``, ``gradients``,
+``train``, ``get_weights``, ``set_weights``; see ``scratch/protocol.py``). Then one call does the checking::
 
     compare.assert_equivalent(MyMLP(2, [5], 1), KerasMLP(2, [5], 1), x, y, epochs=3, batch_size=8)
 

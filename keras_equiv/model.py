@@ -134,7 +134,7 @@ class KerasMLP(Configured):
         unknown = sorted(set(state) - {"iterations", *slots})
         if unknown:
             raise ValueError(f"state has entries {unknown} that this optimizer does not keep")
-        iterations = check.check_epochs(state["iterations"])  # an int >= 0
+        iterations = check.check_int("state['iterations']", state["iterations"], 0)
         shapes = [tuple(v.shape) for v in self.model.trainable_variables]
         values = {slot: check.check_weights(state[slot], shapes, self.dtype) for slot in slots if slot in state}
         self.model.optimizer.iterations.assign(iterations)
@@ -184,16 +184,8 @@ class KerasMLP(Configured):
         with keras_floatx(self.dtype.name):
             return float(self.model.evaluate(inputs, targets, batch_size=len(inputs), verbose=0))
 
-    def train(
-        self,
-        x: np.ndarray,
-        y: np.ndarray,
-        epochs: int,
-        learning_rate: float,
-        batch_size: int = 1,
-        shuffle: int | None = None,
-        verbose: bool = False,
-    ) -> list[float]:
+    def train(self, x: np.ndarray, y: np.ndarray, epochs: int, learning_rate: float, batch_size: int = 1,
+              shuffle: int | None = None, verbose: bool = False) -> list[float]:
         """``model.fit`` with ``shuffle=False``, returning ``History.history["loss"]``.
 
         With ``shuffle=None`` this is one ``fit(x, y, batch_size, epochs,
@@ -206,7 +198,7 @@ class KerasMLP(Configured):
         epochs = check.check_epochs(epochs)
         learning_rate = check.check_learning_rate(learning_rate)
         batch_size = check.check_batch_size(batch_size)
-        shuffle = check.check_shuffle(shuffle)
+        shuffle = check.check_optional_seed("shuffle", shuffle)
         fit_kwargs = dict(
             batch_size=batch_size,
             shuffle=False,

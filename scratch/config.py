@@ -92,7 +92,7 @@ class MLPConfig:
             activation=tuple(check.check_activations(self.activation, len(sizes) - 1, sorted(ACTIVATIONS))),
             dtype=check.check_dtype(self.dtype, DTYPES).name,
             init=check.check_choice("init", self.init, INITS),
-            seed=check.check_seed(self.seed),
+            seed=check.check_optional_seed("seed", self.seed),
             loss=check.check_choice("loss", self.loss, sorted(LOSSES)),
             optimizer=optimizer_config(self.optimizer),
         )

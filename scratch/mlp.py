@@ -180,16 +180,8 @@ optimizer='sgd')
         gradients = [g for layer in self.layers for g in layer.gradients]
         self.optimizer.apply(parameters, gradients, learning_rate)
 
-    def train(
-        self,
-        x: Array,
-        y: Array,
-        epochs: int,
-        learning_rate: float,
-        batch_size: int = 1,
-        shuffle: int | None = None,
-        verbose: bool = False,
-    ) -> list[float]:
+    def train(self, x: Array, y: Array, epochs: int, learning_rate: float, batch_size: int = 1,
+              shuffle: int | None = None, verbose: bool = False) -> list[float]:
         """Mini-batch training with the semantics of Keras ``fit``.
 
         Each epoch walks the samples in batches of ``batch_size`` (the last one
@@ -232,7 +224,7 @@ optimizer='sgd')
         epochs = check.check_epochs(epochs)
         learning_rate = check.check_learning_rate(learning_rate)
         batch_size = check.check_batch_size(batch_size)
-        shuffle = check.check_shuffle(shuffle)
+        shuffle = check.check_optional_seed("shuffle", shuffle)
 
         num_samples = len(inputs)
         history = []

@@ -47,16 +47,8 @@ class ComparableMLP(Protocol):
         """The loss on ``(x, y)``, as one batch."""
         ...
 
-    def train(
-        self,
-        x: np.ndarray,
-        y: np.ndarray,
-        epochs: int,
-        learning_rate: float,
-        batch_size: int = 1,
-        shuffle: int | None = None,
-        verbose: bool = False,
-    ) -> list[float]:
+    def train(self, x: np.ndarray, y: np.ndarray, epochs: int, learning_rate: float, batch_size: int = 1,
+              shuffle: int | None = None, verbose: bool = False) -> list[float]:
         """Mini-batch training; returns the per-epoch losses."""
         ...
 

@@ -113,12 +113,17 @@ def check_targets(y: object, inputs: np.ndarray, num_outputs: int, dtype: np.dty
     return targets
 
 
+def check_int(name: str, value: object, minimum: int) -> int:
+    """Return ``value`` as an int if it is an integer ``>= minimum`` (bools refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
 def check_epochs(epochs: object) -> int:
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral):
-        raise TypeError(f"epochs must be an int, got {epochs!r}")
-    if epochs < 0:
-        raise ValueError(f"epochs must be >= 0, got {epochs}")
-    return int(epochs)
+    return check_int("epochs", epochs, 0)
 
 
 def check_learning_rate(learning_rate: object) -> float:
@@ -130,28 +135,12 @@ def check_learning_rate(learning_rate: object) -> float:
 
 
 def check_batch_size(batch_size: object) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
-        raise TypeError(f"batch_size must be an int, got {batch_size!r}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    return int(batch_size)
+    return check_int("batch_size", batch_size, 1)
 
 
-def check_shuffle(shuffle: object) -> int | None:
-    """``None`` keeps the sample order; a non-negative int seeds the shuffle."""
-    if shuffle is None:
-        return None
-    if isinstance(shuffle, bool) or not isinstance(shuffle, numbers.Integral) or shuffle < 0:
-        raise TypeError(f"shuffle must be None or a non-negative int seed, got {shuffle!r}")
-    return int(shuffle)
-
-
-def check_seed(seed: object) -> int | None:
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise TypeError(f"seed must be None or a non-negative int, got {seed!r}")
-    return int(seed)
+def check_optional_seed(name: str, value: object) -> int | None:
+    """``None``, or a seed: an int ``>= 0`` (``shuffle``: ``None`` keeps the sample order)."""
+    return None if value is None else check_int(name, value, 0)
 
 
 def check_weights(weights: object, shapes: Sequence[tuple[int, ...]], dtype: np.dtype) -> list[np.ndarray]:

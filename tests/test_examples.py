@@ -54,7 +54,7 @@ def test_seed_demo_runs_as_a_script():
 @pytest.mark.keras
 def test_seed_keras_demo_agrees(monkeypatch, capsys):
     code, out = run_example("seed_keras_demo", monkeypatch, capsys)
-    assert code == 0 and "PASS: all 11 checks agree" in out
+    assert code == 0 and "PASS: all 13 checks agree" in out
     mses = re.findall(r"test mse: (\S+)", out)
     assert len(mses) == 2 and mses[0] == mses[1]
     for scratch_says, keras_says in re.findall(r"scratch says (\S+), keras says (\S+)", out):

@@ -32,7 +32,7 @@ INF_Y = np.where(Y == 0.7, np.inf, Y)
         ((2, [5], 1), {"dtype": "float16"}, ValueError, "dtype.*float16"),
         ((2, [5], 1), {"dtype": "int32"}, ValueError, "dtype"),
         ((2, [5], 1), {"use_bias": 1}, TypeError, "use_bias"),
-        ((2, [5], 1), {"seed": -1}, TypeError, "seed"),
+        ((2, [5], 1), {"seed": -1}, ValueError, "seed must be >= 0"),
     ],
 )
 def test_constructor_refuses_bad_arguments(args, kwargs, error, message):
@@ -74,7 +74,7 @@ CALLS = [
     (lambda n: n.train(X, Y, epochs=1, learning_rate="0.1"), TypeError, "learning_rate"),
     (lambda n: n.train(X, Y, **TRAIN, batch_size=0), ValueError, "batch_size must be >= 1"),
     (lambda n: n.train(X, Y, **TRAIN, batch_size=2.0), TypeError, "batch_size"),
-    (lambda n: n.train(X, Y, **TRAIN, shuffle=-3), TypeError, "shuffle"),
+    (lambda n: n.train(X, Y, **TRAIN, shuffle=-3), ValueError, "shuffle must be >= 0"),
     (lambda n: n.set_weights(n.get_weights()[:-1]), ValueError, "weights must be a list of 4 arrays, got 3"),
     (lambda n: n.set_weights([*n.get_weights(), np.ones(1)]), ValueError, "weights must be a list of 4 arrays"),
     (lambda n: n.set_weights(np.ones(4)), TypeError, "weights must be a list"),

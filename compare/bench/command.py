@@ -10,6 +10,7 @@ from typing import Any
 
 from scratch.config import DTYPES
 
+from ..outputs import add_output_options
 from .cases import PHASES, TRAIN, Case, build_cases
 from .measuring import MIN_REPEATS, ROW_BUDGET_S
 from .render import render_text, write_files
@@ -87,10 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-steps", type=_positive, default=None,
                         help=f"time at most this many steps per epoch (default {DEFAULT_MAX_STEPS})")
     parser.add_argument("--quick", action="store_true", help="a fast look: a tenth of the samples, fewer repeats")
-    parser.add_argument("--csv", metavar="PATH", help="write every row as CSV")
-    parser.add_argument("--markdown", metavar="PATH", help="write the tables as Markdown")
-    parser.add_argument("--json", metavar="PATH", help="write everything as JSON")
-    parser.add_argument("--plot", metavar="PATH", help="write a PNG: samples/s and %% of peak against network size")
+    add_output_options(parser, {"csv": "write every row as CSV", "markdown": "write the tables as Markdown",
+                                "json": "write everything as JSON",
+                                "plot": "write a PNG: samples/s and %% of peak against network size"})
     return parser
 
 

@@ -10,22 +10,7 @@ from typing import Any
 import pandas as pd
 
 from ..report import atomic_write, atomic_writer, frame_table, write_json
-from . import machine
-from .cases import (
-    ANCHORS,
-    FORWARD,
-    KERAS_FIT,
-    KERAS_FIT_SPE,
-    KERAS_PREDICT,
-    KERAS_STEP,
-    KERAS_TAPE,
-    LEARNING_RATE,
-    SCRATCH_BATCHED,
-    SCRATCH_LOOP,
-    SEED_ORIGINAL,
-    STEPS_PER_EXECUTION,
-    TRAIN,
-)
+from . import cases, machine
 from .measuring import MIN_REPEATS, ROW_BUDGET_S, Row, disturbed
 from .sweep import CaseResult
 
@@ -68,8 +53,8 @@ def footer_lines(result: CaseResult, info: dict[str, Any], peaks: dict[str, floa
         f"machine: {machine_description(info)}",
         f"peak = NumPy {machine.PEAK_GEMM_SIZE}³ GEMM measured at the start of this run: "
         f"float32 {peaks['float32']:.1f} GFLOP/s, float64 {peaks['float64']:.1f} GFLOP/s",
-        f"× Keras = speed relative to {KERAS_FIT} for training, {KERAS_PREDICT} for forward, "
-        f"{KERAS_TAPE} for gradients (above 1: faster)",
+        f"× Keras = speed relative to {cases.KERAS_FIT} for training, {cases.KERAS_PREDICT} for forward, "
+        f"{cases.KERAS_TAPE} for gradients (above 1: faster)",
     ]
     overheads = [f"{row.call_overhead_s * 1e3:.0f} ms ({row.implementation})"
                  for row in result.rows if row.call_overhead_s is not None]
@@ -101,12 +86,13 @@ def target_checks(results: Sequence[CaseResult]) -> list[dict[str, Any]]:
     for result in results:
         case, rows = result.case, {(r.implementation, r.phase): r for r in result.rows}
         if case.layers == (2, 5, 1) and case.batch_size == 1:
-            checks += _speed_targets(rows, "seed's task, batch 1", SCRATCH_LOOP, [(KERAS_FIT, 50), (SEED_ORIGINAL, 1)])
+            checks += _speed_targets(rows, "seed's task, batch 1", cases.SCRATCH_LOOP,
+                                     [(cases.KERAS_FIT, 50), (cases.SEED_ORIGINAL, 1)])
         if case.layers == (784, 512, 512, 10) and case.dtype == "float32" and case.batch_size == 128:
             label = "784-512-512-10 f32 B=128"
-            checks += _speed_targets(rows, label, SCRATCH_BATCHED, [(KERAS_FIT, 1.25)])
-            for phase, goal in ((TRAIN, 60), (FORWARD, 70)):
-                row = rows.get((SCRATCH_BATCHED, phase))
+            checks += _speed_targets(rows, label, cases.SCRATCH_BATCHED, [(cases.KERAS_FIT, 1.25)])
+            for phase, goal in ((cases.TRAIN, 60), (cases.FORWARD, 70)):
+                row = rows.get((cases.SCRATCH_BATCHED, phase))
                 if row:
                     checks.append(_target(f"{label}: scratch {phase}, % of f32 GEMM peak", row.percent_of_peak,
                                           goal, "%"))
@@ -116,10 +102,10 @@ def target_checks(results: Sequence[CaseResult]) -> list[dict[str, Any]]:
 def _speed_targets(rows: dict[tuple[str, str], Row], label: str, scratch: str,
                    goals: Sequence[tuple[str, float]]) -> list[dict[str, Any]]:
     """scratch's training speed over each named implementation's, against its goal."""
-    mine = rows.get((scratch, TRAIN))
-    return [_target(f"{label}: scratch training speed ÷ {other}'s", rows[other, TRAIN].median_s / mine.median_s,
+    mine = rows.get((scratch, cases.TRAIN))
+    return [_target(f"{label}: scratch training speed ÷ {other}'s", rows[other, cases.TRAIN].median_s / mine.median_s,
                     goal, "×")
-            for other, goal in goals if mine and (other, TRAIN) in rows]
+            for other, goal in goals if mine and (other, cases.TRAIN) in rows]
 
 
 def _target(name: str, value: float, goal: float, unit: str) -> dict[str, Any]:
@@ -171,7 +157,7 @@ def flat_records(results: Sequence[CaseResult]) -> list[dict[str, Any]]:
                 "max_ms": max(row.seconds) * 1e3, "repeats": len(row.seconds),
                 "samples_per_s": row.samples_per_s, "gflops": row.gflops,
                 "percent_of_peak": row.percent_of_peak, "peak_gflops": row.peak_gflops,
-                "ratio_vs_keras": row.ratio, "anchor": ANCHORS[row.phase],
+                "ratio_vs_keras": row.ratio, "anchor": cases.ANCHORS[row.phase],
                 "tracemalloc_peak_mb": row.traced_peak_mb, "rss_delta_mb": row.rss_delta_mb,
                 "rss_peak_mb": row.rss_peak_mb,
                 "fit_call_overhead_ms": None if row.call_overhead_s is None else row.call_overhead_s * 1e3,
@@ -197,8 +183,8 @@ def report_dict(results: Sequence[CaseResult], info: dict[str, Any], peaks: dict
 
 
 #: One colour per training implementation in the plot (scratch's loop and mini-batch are one implementation).
-PLOT_COLOURS = {SCRATCH_LOOP: "tab:blue", SCRATCH_BATCHED: "tab:blue", SEED_ORIGINAL: "tab:cyan",
-                KERAS_FIT: "tab:red", KERAS_FIT_SPE: "tab:orange", KERAS_STEP: "tab:green"}
+PLOT_COLOURS = {cases.SCRATCH_LOOP: "tab:blue", cases.SCRATCH_BATCHED: "tab:blue", cases.SEED_ORIGINAL: "tab:cyan",
+                cases.KERAS_FIT: "tab:red", cases.KERAS_FIT_SPE: "tab:orange", cases.KERAS_STEP: "tab:green"}
 PLOT_MARKERS = "os^Dvp*h"
 
 
@@ -215,7 +201,7 @@ def write_plot(path: str, results: Sequence[CaseResult]) -> None:
     from matplotlib.lines import Line2D
 
     frame = pd.DataFrame(flat_records(results))
-    frame = frame[frame["phase"] == TRAIN].sort_values("weights")
+    frame = frame[frame["phase"] == cases.TRAIN].sort_values("weights")
     batches = sorted(frame["batch_size"].unique())
     markers = {batch: PLOT_MARKERS[i % len(PLOT_MARKERS)] for i, batch in enumerate(batches)}
     figure = Figure(figsize=(8, 8), layout="constrained")
@@ -241,8 +227,8 @@ def write_plot(path: str, results: Sequence[CaseResult]) -> None:
 def settings_of(args: argparse.Namespace, command: str) -> dict[str, Any]:
     """The run's settings, for the JSON."""
     return {"command": command, "phases": args.phases, "repeats": args.repeats, "max_steps": args.max_steps,
-            "quick": args.quick, "learning_rate": LEARNING_RATE, "row_budget_s": ROW_BUDGET_S,
-            "min_repeats": MIN_REPEATS, "steps_per_execution": STEPS_PER_EXECUTION}
+            "quick": args.quick, "learning_rate": cases.LEARNING_RATE, "row_budget_s": ROW_BUDGET_S,
+            "min_repeats": MIN_REPEATS, "steps_per_execution": cases.STEPS_PER_EXECUTION}
 
 
 def write_files(args: argparse.Namespace, results: Sequence[CaseResult], info: dict[str, Any],

@@ -9,24 +9,8 @@ import numpy as np
 
 from scratch.batching import batch_slices
 
-from .cases import (
-    FORWARD,
-    GRADIENTS,
-    KERAS_CALL,
-    KERAS_FIT,
-    KERAS_FIT_SPE,
-    KERAS_PREDICT,
-    KERAS_STEP,
-    KERAS_TAPE,
-    LEARNING_RATE,
-    SCRATCH_BATCHED,
-    SCRATCH_LOOP,
-    SEED_ORIGINAL,
-    STEPS_PER_EXECUTION,
-    TRAIN,
-    Case,
-    scratch_model,
-)
+from . import cases
+from .cases import Case, scratch_model
 from .measuring import Runner
 from .seed_original import seed_original_train
 
@@ -41,19 +25,20 @@ def scratch_runners(case: Case, x: np.ndarray, y: np.ndarray, weights: list[np.n
     """scratch's forward, gradients and training epoch (and the seed's original at batch 1)."""
     mlp = scratch_model(case)
     batches = list(batch_slices(len(x), case.batch_size))
-    name = SCRATCH_LOOP if case.batch_size == 1 else SCRATCH_BATCHED
+    name = cases.SCRATCH_LOOP if case.batch_size == 1 else cases.SCRATCH_BATCHED
 
     def reset() -> None:
         mlp.set_weights(weights)
 
     runners = [
-        Runner(name, FORWARD, lambda: each(mlp.forward, batches, x), reset, True),
-        Runner(name, GRADIENTS, lambda: each(mlp.gradients, batches, x, y), reset, True),
-        Runner(name, TRAIN, lambda: mlp.train(x, y, 1, LEARNING_RATE, batch_size=case.batch_size), reset, True),
+        Runner(name, cases.FORWARD, lambda: each(mlp.forward, batches, x), reset, True),
+        Runner(name, cases.GRADIENTS, lambda: each(mlp.gradients, batches, x, y), reset, True),
+        Runner(name, cases.TRAIN, lambda: mlp.train(x, y, 1, cases.LEARNING_RATE, batch_size=case.batch_size),
+               reset, True),
     ]
     if case.batch_size == 1:
-        runners.append(Runner(SEED_ORIGINAL, TRAIN,
-                              lambda: seed_original_train(x, y, weights, 1, LEARNING_RATE), reset, True))
+        runners.append(Runner(cases.SEED_ORIGINAL, cases.TRAIN,
+                              lambda: seed_original_train(x, y, weights, 1, cases.LEARNING_RATE), reset, True))
     return runners
 
 
@@ -68,12 +53,12 @@ def keras_runners(case: Case, x: np.ndarray, y: np.ndarray, weights: list[np.nda
     start = scratch_model(case)
     start.set_weights(weights)
     default = KerasMLP.from_scratch(start, steps_per_execution=1)
-    fast = KerasMLP.from_scratch(start, steps_per_execution=STEPS_PER_EXECUTION)
+    fast = KerasMLP.from_scratch(start, steps_per_execution=cases.STEPS_PER_EXECUTION)
     model, batch = default.model, case.batch_size
     batches = list(batch_slices(len(x), batch))
     step = make_train_step(model)
     for twin in (default, fast):
-        twin.model.optimizer.learning_rate = LEARNING_RATE
+        twin.model.optimizer.learning_rate = cases.LEARNING_RATE
 
     def fit(keras_model: Any, epochs: int = 1) -> list[float]:
         timer = EpochTimer()
@@ -95,11 +80,12 @@ def keras_runners(case: Case, x: np.ndarray, y: np.ndarray, weights: list[np.nda
         fast.set_weights(weights)
 
     return [
-        Runner(KERAS_PREDICT, FORWARD, predict, reset_default, False),
-        Runner(KERAS_CALL, FORWARD, lambda: each(call, batches, x), reset_default, False),
-        Runner(KERAS_TAPE, GRADIENTS, lambda: each(default.gradients, batches, x, y), reset_default, False),
-        Runner(KERAS_FIT, TRAIN, lambda: fit(model), reset_default, False, lambda n: fit(model, n)),
-        Runner(KERAS_FIT_SPE, TRAIN, lambda: fit(fast.model), reset_fast, False, lambda n: fit(fast.model, n)),
-        Runner(KERAS_STEP, TRAIN, lambda: train_epoch(step, model, x, y, batch, LEARNING_RATE), reset_default,
-               False),
+        Runner(cases.KERAS_PREDICT, cases.FORWARD, predict, reset_default, False),
+        Runner(cases.KERAS_CALL, cases.FORWARD, lambda: each(call, batches, x), reset_default, False),
+        Runner(cases.KERAS_TAPE, cases.GRADIENTS, lambda: each(default.gradients, batches, x, y), reset_default, False),
+        Runner(cases.KERAS_FIT, cases.TRAIN, lambda: fit(model), reset_default, False, lambda n: fit(model, n)),
+        Runner(cases.KERAS_FIT_SPE, cases.TRAIN, lambda: fit(fast.model), reset_fast, False,
+               lambda n: fit(fast.model, n)),
+        Runner(cases.KERAS_STEP, cases.TRAIN, lambda: train_epoch(step, model, x, y, batch, cases.LEARNING_RATE),
+               reset_default, False),
     ]

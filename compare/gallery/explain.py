@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..outputs import add_output_options
 from ..report import atomic_write, frame_table, report_dict, write_json
 
 if TYPE_CHECKING:  # the real import is in run(): it brings TensorFlow
@@ -43,8 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="fewer samples and epochs (40 samples, 2 epochs)")
     parser.add_argument("--only", default=None, metavar="KEY[,KEY]", help="run only these pitfalls (keys as in "
                         "the JSON: baseline, float32, seed_rule, ...)")
-    parser.add_argument("--json", metavar="PATH", help="write every pitfall's numbers and full report as JSON")
-    parser.add_argument("--markdown", metavar="PATH", help="write the table as Markdown")
+    add_output_options(parser, {"json": "write every pitfall's numbers and full report as JSON",
+                                "markdown": "write the table as Markdown"})
     return parser
 
 
