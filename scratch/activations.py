@@ -5,7 +5,8 @@ upstream gradient :math:`g = \partial L / \partial a` and must return
 :math:`\partial L / \partial z = J_f(z)^\top g`. For the element-wise
 functions below the Jacobian is diagonal, so this is :math:`g \odot f'(z)`,
 and :math:`f'` is cheapest written on the *output* ``a`` (the seed's
-``sigmoid'(z) = a (1 - a)``). A function whose Jacobian is not diagonal (a
+``sigmoid'(z) = a (1 - a)``): each ``<name>_backward`` multiplies ``g`` by
+``<name>_derivative(a)``. A function whose Jacobian is not diagonal (a
 softmax, say) fits the same ``backward(g, z, a)`` signature.
 
 ==========  ==========================  ================================
@@ -107,14 +108,22 @@ def linear_derivative(a: Array) -> Array:
     return np.ones_like(a)
 
 
-def elementwise(name: str, function: Callable[[Array], Array], derivative_on_output: Callable[[Array], Array],
-                formula: str) -> Activation:
-    r"""An element-wise activation: its Jacobian is diagonal, so :math:`\partial L/\partial z = g \odot f'(z)`,
-    with :math:`f'` written on the output ``a``."""
-    return Activation(name, function, lambda g, z, a: g * derivative_on_output(a), formula)
+def sigmoid_backward(g: Array, z: Array, a: Array) -> Array:
+    r""":math:`\partial L/\partial z = g \odot a (1 - a)`."""
+    return g * sigmoid_derivative(a)
 
 
-def _linear_backward(g: Array, z: Array, a: Array) -> Array:
+def tanh_backward(g: Array, z: Array, a: Array) -> Array:
+    r""":math:`\partial L/\partial z = g \odot (1 - a^2)`."""
+    return g * tanh_derivative(a)
+
+
+def relu_backward(g: Array, z: Array, a: Array) -> Array:
+    r""":math:`\partial L/\partial z = g \odot [a > 0]`."""
+    return g * relu_derivative(a)
+
+
+def linear_backward(g: Array, z: Array, a: Array) -> Array:
     """The identity passes the upstream gradient through unchanged."""
     return g
 
@@ -123,9 +132,9 @@ def _linear_backward(g: Array, z: Array, a: Array) -> Array:
 ACTIVATIONS: dict[str, Activation] = {
     activation.name: activation
     for activation in (
-        elementwise("sigmoid", sigmoid, sigmoid_derivative, "1 / (1 + e^-z)"),
-        elementwise("tanh", tanh, tanh_derivative, "tanh(z)"),
-        elementwise("relu", relu, relu_derivative, "max(z, 0)"),
-        Activation("linear", linear, _linear_backward, "z"),
+        Activation("sigmoid", sigmoid, sigmoid_backward, "1 / (1 + e^-z)"),
+        Activation("tanh", tanh, tanh_backward, "tanh(z)"),
+        Activation("relu", relu, relu_backward, "max(z, 0)"),
+        Activation("linear", linear, linear_backward, "z"),
     )
 }

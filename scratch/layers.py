@@ -53,6 +53,10 @@ class Dense:
         self.inputs = self.z = self.outputs = np.zeros((0, kernel.shape[0]), dtype=kernel.dtype)
         self.kernel_gradient = np.zeros_like(kernel)
         self.bias_gradient = None if bias is None else np.zeros_like(bias)
+        #: ``[W]`` or ``[W, b]`` (Keras's order) and their gradients: the same arrays for the layer's
+        #: whole life, updated in place, so an optimizer can hold on to them.
+        self.parameters = [p for p in (self.kernel, self.bias) if p is not None]
+        self.gradients = [g for g in (self.kernel_gradient, self.bias_gradient) if g is not None]
 
     def forward(self, inputs: Array) -> Array:
         r""":math:`a = f(x W + b)` for a batch ``inputs`` of shape ``(B, n_in)``; caches ``x``, ``z``, ``a``."""
@@ -66,23 +70,15 @@ class Dense:
     def backward(self, output_error: Array, input_error: bool = True) -> Array | None:
         r"""Gradients of the parameters from :math:`g = \partial L/\partial a`; returns :math:`\partial L/\partial x`.
 
-        ``input_error=False`` skips :math:`\delta W^\top` (the first layer needs no error below it).
+        The gradients are written into :attr:`kernel_gradient` and
+        :attr:`bias_gradient` in place. ``input_error=False`` skips
+        :math:`\delta W^\top` (the first layer needs no error below it).
         """
         delta = self.activation.backward(output_error, self.z, self.outputs)
-        self.kernel_gradient = np.dot(self.inputs.T, delta)
-        if self.bias is not None:
-            self.bias_gradient = delta.sum(axis=0)
+        np.dot(self.inputs.T, delta, out=self.kernel_gradient)
+        if self.bias_gradient is not None:
+            delta.sum(axis=0, out=self.bias_gradient)
         return np.dot(delta, self.kernel.T) if input_error else None
-
-    @property
-    def parameters(self) -> list[Array]:
-        """``[W]`` or ``[W, b]``, the arrays themselves (Keras's order)."""
-        return [self.kernel] if self.bias is None else [self.kernel, self.bias]
-
-    @property
-    def gradients(self) -> list[Array]:
-        """``[dL/dW]`` or ``[dL/dW, dL/db]``, in the order of :attr:`parameters`."""
-        return [self.kernel_gradient] if self.bias is None else [self.kernel_gradient, self.bias_gradient]
 
 
 def initial_kernel(rng: np.random.Generator, n_in: int, n_out: int, init: str) -> Array:

@@ -63,6 +63,9 @@ optimizer='sgd')
         self.loss_function = LOSSES[self.config.loss]
         self.optimizer = make_optimizer(self.config.optimizer)
         self.layers = self._initial_layers()
+        # every parameter and its gradient, in get_weights() order: fixed arrays, updated in place
+        self.parameters = [p for layer in self.layers for p in layer.parameters]
+        self.parameter_gradients = [g for layer in self.layers for g in layer.gradients]
 
     def _initial_layers(self) -> list[Dense]:
         """One Dense layer per pair of sizes, kernels drawn in float64 from one generator, then cast.
@@ -176,9 +179,7 @@ optimizer='sgd')
         For the default ``optimizer="sgd"``: :math:`\theta \leftarrow \theta - \eta\, \partial L/\partial \theta`
         for every kernel and bias (see :mod:`scratch.optimizers` for the others).
         """
-        parameters = [p for layer in self.layers for p in layer.parameters]
-        gradients = [g for layer in self.layers for g in layer.gradients]
-        self.optimizer.apply(parameters, gradients, learning_rate)
+        self.optimizer.apply(self.parameters, self.parameter_gradients, learning_rate)
 
     def train(self, x: Array, y: Array, epochs: int, learning_rate: float, batch_size: int = 1,
               shuffle: int | None = None, verbose: bool = False) -> list[float]:
@@ -276,7 +277,7 @@ optimizer='sgd')
         inputs, targets = self._checked_pair(x, y)
         output = self._forward(inputs)
         self._backward(self.loss_function.gradient(targets, output), input_error=False)
-        return [g.copy() for layer in self.layers for g in layer.gradients]
+        return [g.copy() for g in self.parameter_gradients]
 
     def evaluate(self, x: Array, y: Array) -> float:
         """This model's loss on the whole of ``(x, y)``."""
@@ -285,19 +286,16 @@ optimizer='sgd')
 
     def weight_shapes(self) -> list[tuple[int, ...]]:
         """Shapes of ``get_weights()``, in order."""
-        return [p.shape for layer in self.layers for p in layer.parameters]
+        return [p.shape for p in self.parameters]
 
     def get_weights(self) -> list[Array]:
         """Copies of the parameters, ``[W0, (b0,) W1, (b1,) ...]`` (Keras's order)."""
-        return [p.copy() for layer in self.layers for p in layer.parameters]
+        return [p.copy() for p in self.parameters]
 
     def set_weights(self, weights: Sequence[Array]) -> None:
-        """Replace every parameter; on any error the old ones are kept."""
-        new = iter(check.check_weights(weights, self.weight_shapes(), self.dtype))
-        for layer in self.layers:
-            layer.kernel = next(new)
-            if layer.bias is not None:
-                layer.bias = next(new)
+        """Replace every parameter (copied in place); on any error the old ones are kept."""
+        for parameter, value in zip(self.parameters, check.check_weights(weights, self.weight_shapes(), self.dtype)):
+            parameter[...] = value
 
     def get_optimizer_state(self) -> OptimizerState:
         """The optimizer's step count and slots (see :mod:`scratch.optimizers`), as copies."""
