@@ -17,9 +17,9 @@ Nothing here is guessed from the symptoms alone; every statement in a
 3. **Training.** Every replay is one primitive, :func:`replay`: restore a
    side to a :class:`Snapshot` (weights, and optimizer state where the side
    has one), call ``train``, take the new snapshot. Both sides are replayed
-   epoch by epoch from the copied weights, each epoch fed in its exact documented order
-   (:func:`scratch.batching.epoch_orders`) through ``train(x_e, y_e, 1, lr,
-   batch_size)``, and compared after each epoch. In the first epoch that
+   epoch by epoch from the copied weights, each epoch fed in its exact
+   documented order (:func:`scratch.batching.epoch_orders`) through
+   ``train(x_e, y_e, 1, lr, batch_size)``, and compared after each epoch. In the first epoch that
    disagrees, both sides restart from the last agreeing weights and train on
    the first ``k`` batches of that epoch; bisection on ``k`` (each end
    verified: ``k-1`` batches agree, ``k`` do not) gives the first batch that
