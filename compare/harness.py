@@ -2,7 +2,8 @@
 
 :func:`compare` copies ``a``'s weights (and optimizer state, where both
 sides keep one) into ``b`` and then checks, in order: the copy itself, the
-forward outputs, the loss (``evaluate``), the gradients of every parameter,
+forward outputs, the loss (``evaluate``) and, for a classifier, the
+accuracy, the gradients of every parameter,
 the per-epoch training losses, the final weights and the final optimizer
 state, each under the tolerance policy of :mod:`compare.tolerances`. It calls
 only the methods of :class:`scratch.protocol.ComparableMLP` (and of
@@ -192,6 +193,7 @@ def compare(
     report.checks.append(combined_check("initial weights", initial.weights, b.get_weights(), run.tolerance))
     report.checks.append(measure_pair("forward", out_a, out_b, run.tolerance))
     report.checks.append(_evaluate_check(run))
+    report.checks += _accuracy_check(run)
     grads_a = _call("gradients", names[0], a.gradients, x, y)
     grads_b = _call("gradients", names[1], b.gradients, x, y)
     report.checks += measure_lists("gradient", grads_a, grads_b, run.parameter_names, run.tolerance)
@@ -217,6 +219,16 @@ def _evaluate_check(run: Run) -> Check:
         note = f"evaluate must return one number; got shapes {values[0].shape} and {values[1].shape}"
         return Check.failed("evaluate", run.tolerance.rtol, note)
     return Check.from_measurement("evaluate", measure(values[0], values[1], run.tolerance))
+
+
+def _accuracy_check(run: Run) -> list[Check]:
+    """``accuracy(x, y)`` on both sides from the same weights, where both have it and the loss classifies."""
+    if not all(callable(getattr(side, "accuracy", None)) for side in run.sides):
+        return []
+    values = [_call("accuracy", name, side.accuracy, run.x, run.y) for name, side in zip(run.names, run.sides)]
+    if any(v is None for v in values):
+        return []
+    return [Check.from_measurement("accuracy", measure(np.float64(values[0]), np.float64(values[1]), run.tolerance))]
 
 
 def _train_both(run: Run, report: Report, verbose: bool) -> Run:

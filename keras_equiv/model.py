@@ -50,10 +50,12 @@ def compile_model(model: keras.Sequential, config: MLPConfig, steps_per_executio
     optimizer now (rather than on the first ``fit``) gives its state, the step
     count and slots, from the start.
     """
+    accuracy = registry.ACCURACIES.get(config.loss)
     with keras_floatx(config.dtype):
         model.compile(
             optimizer=registry.make_optimizer(config.optimizer),  # learning rate set by each train() call
             loss=registry.make_loss(config.loss, config.dtype),
+            metrics=None if accuracy is None else [accuracy()],
             steps_per_execution=steps_per_execution,
         )
         model.optimizer.build(model.trainable_variables)
@@ -153,9 +155,11 @@ class KerasMLP(Configured):
         return check.check_inputs(x, self.num_inputs, self.dtype)
 
     def _checked_pair(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``x`` as a 2-D batch and ``y`` as the loss expects it (class labels as int64 of shape ``(n,)``)."""
         inputs = self._inputs(x)
-        targets = check.check_targets(y, inputs, self.num_outputs, self.dtype)
-        return np.atleast_2d(inputs), np.atleast_2d(targets)
+        kind = scratch.LOSSES[self.config.loss].targets
+        targets = check.check_targets(y, inputs, self.num_outputs, self.dtype, kind)
+        return np.atleast_2d(inputs), targets if kind == "labels" else np.atleast_2d(targets)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``model(x)``: the outputs for one sample or a batch."""
@@ -179,10 +183,18 @@ class KerasMLP(Configured):
         return [g.numpy() for g in tape.gradient(loss, self.model.trainable_weights)]
 
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> float:
-        """``model.evaluate`` on the whole of ``(x, y)`` as one batch."""
+        """``model.evaluate`` on the whole of ``(x, y)`` as one batch: the loss."""
+        return self._evaluated(x, y)["loss"]
+
+    def accuracy(self, x: np.ndarray, y: np.ndarray) -> float | None:
+        """The ``"accuracy"`` metric ``model.evaluate`` reports; ``None`` for a regression loss."""
+        return self._evaluated(x, y).get("accuracy")
+
+    def _evaluated(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
         inputs, targets = self._checked_pair(x, y)
         with keras_floatx(self.dtype.name):
-            return float(self.model.evaluate(inputs, targets, batch_size=len(inputs), verbose=0))
+            logs = self.model.evaluate(inputs, targets, batch_size=len(inputs), verbose=0, return_dict=True)
+        return {name: float(value) for name, value in logs.items()}
 
     def train(self, x: np.ndarray, y: np.ndarray, epochs: int, learning_rate: float, batch_size: int = 1,
               shuffle: int | None = None, verbose: bool = False) -> list[float]:

@@ -14,12 +14,25 @@ from ._tf import keras
 from .losses import SeedLoss
 
 #: scratch activation name -> the ``activation=`` argument of ``keras.layers.Dense``.
-ACTIVATIONS: dict[str, str] = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "linear": "linear"}
+ACTIVATIONS: dict[str, str] = {name: name for name in ("sigmoid", "tanh", "relu", "linear", "softmax")}
 
 #: scratch loss name -> a function ``dtype -> keras.losses.Loss`` computing in ``dtype``.
 LOSSES: dict[str, Callable[[str], keras.losses.Loss]] = {
     "mse": lambda dtype: keras.losses.MeanSquaredError(dtype=dtype),
     "seed": lambda dtype: SeedLoss(dtype=dtype),
+    "mae": lambda dtype: keras.losses.MeanAbsoluteError(dtype=dtype),
+    "huber": lambda dtype: keras.losses.Huber(delta=1.0, dtype=dtype),
+    "binary_crossentropy": lambda dtype: keras.losses.BinaryCrossentropy(dtype=dtype),
+    "categorical_crossentropy": lambda dtype: keras.losses.CategoricalCrossentropy(dtype=dtype),
+    "sparse_categorical_crossentropy": lambda dtype: keras.losses.SparseCategoricalCrossentropy(dtype=dtype),
+}
+
+#: scratch loss name -> the accuracy metric that matches it. Keras's ``metrics=["accuracy"]`` picks one by the
+#: shapes alone (binary only for one output), so a 3-output binary cross-entropy would get categorical accuracy.
+ACCURACIES: dict[str, Callable[[], keras.metrics.Metric]] = {
+    "binary_crossentropy": lambda: keras.metrics.BinaryAccuracy(name="accuracy"),
+    "categorical_crossentropy": lambda: keras.metrics.CategoricalAccuracy(name="accuracy"),
+    "sparse_categorical_crossentropy": lambda: keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
 }
 
 #: scratch optimizer name -> (Keras class, {scratch slot name: the attribute holding Keras's slot variables}).

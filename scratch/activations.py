@@ -9,14 +9,19 @@ and :math:`f'` is cheapest written on the *output* ``a`` (the seed's
 ``<name>_derivative(a)``. A function whose Jacobian is not diagonal (a
 softmax, say) fits the same ``backward(g, z, a)`` signature.
 
-==========  ==========================  ================================
-name        f(z)                        backward: dL/dz
-==========  ==========================  ================================
-sigmoid     1 / (1 + e^{-z})            g · a (1 - a)
-tanh        tanh(z)                     g · (1 - a^2)
-relu        max(z, 0)                   g · [a > 0]
-linear      z                           g
-==========  ==========================  ================================
+==========  ==============================  ==================================
+name        f(z)                            backward: dL/dz
+==========  ==============================  ==================================
+sigmoid     1 / (1 + e^{-z})                g · a (1 - a)
+tanh        tanh(z)                         g · (1 - a^2)
+relu        max(z, 0)                       g · [a > 0]
+linear      z                               g
+softmax     e^{z_j} / Σ_i e^{z_i} (per row)  a · (g - Σ_j g_j a_j) (per row)
+==========  ==============================  ==================================
+
+The softmax's Jacobian is full, :math:`J = \mathrm{diag}(a) - a a^\top`,
+yet its product with ``g`` needs no matrix: :math:`J^\top g = a \odot (g -
+\langle g, a\rangle)`.
 
 ``relu'(0)`` is taken as 0, as TensorFlow does.
 """
@@ -108,6 +113,18 @@ def linear_derivative(a: Array) -> Array:
     return np.ones_like(a)
 
 
+def softmax(z: Array) -> Array:
+    r"""Softmax over each row, :math:`e^{z_j - m} / \sum_i e^{z_i - m}` with :math:`m = \max_i z_i`
+    (the shift changes nothing mathematically and keeps every exponent :math:`\le 0`)."""
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_backward(g: Array, z: Array, a: Array) -> Array:
+    r""":math:`J^\top g = a \odot (g - \sum_j g_j a_j)` for each row (:math:`J = \mathrm{diag}(a) - a a^\top`)."""
+    return a * (g - (g * a).sum(axis=-1, keepdims=True))
+
+
 def sigmoid_backward(g: Array, z: Array, a: Array) -> Array:
     r""":math:`\partial L/\partial z = g \odot a (1 - a)`."""
     return g * sigmoid_derivative(a)
@@ -136,5 +153,16 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("tanh", tanh, tanh_backward, "tanh(z)"),
         Activation("relu", relu, relu_backward, "max(z, 0)"),
         Activation("linear", linear, linear_backward, "z"),
+        Activation("softmax", softmax, softmax_backward, "e^z_j / sum_i e^z_i"),
     )
 }
+
+
+def logits_output(activation: Activation) -> Activation:
+    """``activation`` whose backward pass hands ``dL/dz`` straight through.
+
+    For an output layer whose loss is computed from its ``z`` (a cross-entropy
+    from the logits), the loss's gradient already is ``dL/dz``: the
+    activation's own Jacobian is part of the loss's formula.
+    """
+    return Activation(activation.name, activation.forward, linear_backward, activation.formula + " (from logits)")

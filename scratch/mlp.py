@@ -28,11 +28,11 @@ import numpy as np
 from . import activations as act
 from . import persistence
 from . import validation as check
-from .activations import ACTIVATIONS
+from .activations import ACTIVATIONS, logits_output
 from .batching import batch_slices, epoch_orders
 from .config import Configured, MLPConfig
 from .layers import Dense, initial_kernel
-from .losses import LOSSES, mse
+from .losses import LOGIT_OUTPUTS, LOSSES, mse
 from .optimizers import OptimizerState, make_optimizer
 
 Array = np.ndarray
@@ -60,9 +60,15 @@ optimizer='sgd')
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.config = MLPConfig.build(*args, **kwargs)
         self.dtype = self.config.np_dtype
-        self.loss_function = LOSSES[self.config.loss]
         self.optimizer = make_optimizer(self.config.optimizer)
         self.layers = self._initial_layers()
+        loss = LOSSES[self.config.loss]
+        #: True when the loss is computed from the output layer's z, as TensorFlow does for a
+        #: cross-entropy after a sigmoid or softmax output (see :mod:`scratch.losses`).
+        self.from_logits = loss.from_logits is not None and self.config.activation[-1] in LOGIT_OUTPUTS
+        self.loss_function = loss.from_logits if self.from_logits else loss
+        if self.from_logits:
+            self.layers[-1].activation = logits_output(self.layers[-1].activation)
         # every parameter and its gradient, in get_weights() order: fixed arrays, updated in place
         self.parameters = [p for layer in self.layers for p in layer.parameters]
         self.parameter_gradients = [g for layer in self.layers for g in layer.gradients]
@@ -221,7 +227,7 @@ optimizer='sgd')
         if inputs.ndim != 2:
             raise ValueError(f"x must be a 2-D batch (n, {self.config.num_inputs}) to train on, "
                              f"got shape {inputs.shape}")
-        targets = check.check_targets(y, inputs, self.config.num_outputs, self.dtype)
+        targets = self._targets(y, inputs)
         epochs = check.check_epochs(epochs)
         learning_rate = check.check_learning_rate(learning_rate)
         batch_size = check.check_batch_size(batch_size)
@@ -248,12 +254,16 @@ optimizer='sgd')
 
     def _train_step(self, inputs: Array, targets: Array, learning_rate: float) -> float:
         """Forward, loss, backward, update on one checked batch; returns the pre-update loss."""
-        output = self._forward(inputs)
-        loss = self.loss_function.value(targets, output)
+        prediction = self._loss_input(self._forward(inputs))
+        loss = self.loss_function.value(targets, prediction)
         if math.isfinite(loss):
-            self._backward(self.loss_function.gradient(targets, output), input_error=False)
+            self._backward(self.loss_function.gradient(targets, prediction), input_error=False)
             self.gradient_descent(learning_rate)
         return loss
+
+    def _loss_input(self, outputs: Array) -> Array:
+        """What the loss is computed from: the outputs, or the output layer's ``z`` when :attr:`from_logits`."""
+        return self.layers[-1].z if self.from_logits else outputs
 
     # The seed's private helpers, kept for learners who read the seed first.
     _sigmoid = staticmethod(act.sigmoid)
@@ -268,21 +278,34 @@ optimizer='sgd')
     predict = forward
 
     def _checked_pair(self, x: Array, y: Array) -> tuple[Array, Array]:
+        """``x`` and ``y`` checked, as a 2-D batch and its targets (labels stay 1-D)."""
         inputs = check.check_inputs(x, self.config.num_inputs, self.dtype)
-        targets = check.check_targets(y, inputs, self.config.num_outputs, self.dtype)
-        return np.atleast_2d(inputs), np.atleast_2d(targets)
+        targets = self._targets(y, inputs)
+        return np.atleast_2d(inputs), targets if targets.ndim == 1 and targets.dtype.kind == "i" else np.atleast_2d(
+            targets)
+
+    def _targets(self, y: Array, inputs: Array) -> Array:
+        return check.check_targets(y, inputs, self.config.num_outputs, self.dtype, self.loss_function.targets)
 
     def gradients(self, x: Array, y: Array) -> list[Array]:
         """``dLoss/dθ`` of this model's loss on the batch, in ``get_weights()`` order."""
         inputs, targets = self._checked_pair(x, y)
-        output = self._forward(inputs)
-        self._backward(self.loss_function.gradient(targets, output), input_error=False)
+        prediction = self._loss_input(self._forward(inputs))
+        self._backward(self.loss_function.gradient(targets, prediction), input_error=False)
         return [g.copy() for g in self.parameter_gradients]
 
     def evaluate(self, x: Array, y: Array) -> float:
         """This model's loss on the whole of ``(x, y)``."""
         inputs, targets = self._checked_pair(x, y)
-        return self.loss_function.value(targets, self._forward(inputs))
+        return self.loss_function.value(targets, self._loss_input(self._forward(inputs)))
+
+    def accuracy(self, x: Array, y: Array) -> float | None:
+        """Keras's ``"accuracy"`` metric for this loss on ``(x, y)``; ``None`` for a regression loss."""
+        accuracy = LOSSES[self.config.loss].accuracy
+        if accuracy is None:
+            return None
+        inputs, targets = self._checked_pair(x, y)
+        return accuracy(targets, self._forward(inputs))
 
     def weight_shapes(self) -> list[tuple[int, ...]]:
         """Shapes of ``get_weights()``, in order."""

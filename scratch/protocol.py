@@ -20,7 +20,10 @@ Conventions every implementation keeps:
 An implementation whose optimizer keeps state (a step count, momentum, Adam's
 moments) also has the two methods of :class:`HasOptimizerState`; the harness
 then copies that state along with the weights and compares it after training.
-Plain SGD without a step count may leave them out.
+Plain SGD without a step count may leave them out. An implementation may also
+offer ``accuracy(x, y) -> float | None`` (Keras's accuracy metric for a
+classification loss, ``None`` otherwise): when both sides have it, the harness
+compares it on identical weights.
 """
 
 from __future__ import annotations

@@ -93,13 +93,21 @@ def check_inputs(x: object, num_inputs: int, dtype: np.dtype) -> np.ndarray:
     return inputs
 
 
-def check_targets(y: object, inputs: np.ndarray, num_outputs: int, dtype: np.dtype) -> np.ndarray:
-    """Return ``y`` as a finite array of the exact shape the outputs have.
+def check_targets(y: object, inputs: np.ndarray, num_outputs: int, dtype: np.dtype, kind: str = "values") -> np.ndarray:
+    """Return ``y`` as a finite array the loss can use with these inputs.
 
-    Targets are never broadcast: for a 1-output network, ``y`` of shape
-    ``(n,)`` would broadcast against outputs of shape ``(n, 1)`` into an
-    ``(n, n)`` loss, so it is refused with the reshape that fixes it.
+    ``kind`` is the loss's target kind (:data:`scratch.losses.TARGET_KINDS`):
+
+    - ``"values"``: exactly the outputs' shape, never broadcast: for a
+      1-output network, ``y`` of shape ``(n,)`` would broadcast against
+      outputs ``(n, 1)`` into an ``(n, n)`` loss, so it is refused with the
+      reshape that fixes it;
+    - ``"probabilities"``: the same, with every value in ``[0, 1]``;
+    - ``"labels"``: integer class labels in ``[0, num_outputs)``, shape
+      ``(n,)`` or ``(n, 1)`` (one label for one sample), returned as int64 of shape ``(n,)``.
     """
+    if kind == "labels":
+        return _check_labels(y, inputs, num_outputs)
     targets = _as_finite_array("y", y, dtype)
     expected = (num_outputs,) if inputs.ndim == 1 else (inputs.shape[0], num_outputs)
     if targets.shape != expected:
@@ -110,7 +118,25 @@ def check_targets(y: object, inputs: np.ndarray, num_outputs: int, dtype: np.dty
                 "pass y.reshape(-1, 1) instead"
             )
         raise ValueError(f"y must have shape {expected} to match x and the outputs, got {targets.shape}{hint}")
+    if kind == "probabilities" and not ((targets >= 0).all() and (targets <= 1).all()):
+        raise ValueError("y must hold probabilities in [0, 1] for a cross-entropy loss (one-hot rows for "
+                         f"categorical_crossentropy), got values from {targets.min()} to {targets.max()}")
     return targets
+
+
+def _check_labels(y: object, inputs: np.ndarray, num_outputs: int) -> np.ndarray:
+    """Integer class labels for ``sparse_categorical_crossentropy``, as int64 of shape ``(n,)``."""
+    labels = _as_finite_array("y", y, np.dtype("float64"))
+    count = 1 if inputs.ndim == 1 else inputs.shape[0]
+    if labels.shape not in ((count,), (count, 1)) and not (inputs.ndim == 1 and labels.shape == ()):
+        raise ValueError(f"y must hold one integer class label per sample, shape ({count},) or ({count}, 1), "
+                         f"got shape {labels.shape}")
+    if not (labels == np.round(labels)).all():
+        raise ValueError("y must hold integer class labels for sparse_categorical_crossentropy, got non-integers")
+    if labels.min() < 0 or labels.max() >= num_outputs:
+        raise ValueError(f"y's class labels must be in [0, {num_outputs - 1}] for {num_outputs} outputs, "
+                         f"got labels from {labels.min():g} to {labels.max():g}")
+    return labels.astype(np.int64).reshape(count)
 
 
 def check_int(name: str, value: object, minimum: int) -> int:

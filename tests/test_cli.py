@@ -126,7 +126,7 @@ def test_bad_flags_exit_2_with_argparse_message(capsys, args, message):
         (["--impl", "scratch"], "--impl must look like module:Class"),
         (["--impl", "no_such_module_xyz:MLP"], "cannot import 'no_such_module_xyz'"),
         (["--impl", "scratch:Nope"], "module 'scratch' has no class 'Nope'"),
-        (["--activation", "softmax"], "activation must be one of"),
+        (["--activation", "swish"], "activation must be one of"),
         (["--activation", "tanh,relu,linear"], "one name or a list of 2 names"),
         (["--dataset", "csv:/no/such/file.csv"], "no such file"),
         (["--dataset", "iris"], "unknown dataset 'iris'"),

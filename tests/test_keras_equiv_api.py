@@ -56,7 +56,7 @@ def test_bad_input_gets_the_same_error_on_both_sides_and_changes_nothing(pair, c
     assert errors[0] == errors[1]
 
 
-@pytest.mark.parametrize("kwargs", [dict(activation="softmax"), dict(dtype="float16"), dict(loss="mae"),
+@pytest.mark.parametrize("kwargs", [dict(activation="swish"), dict(dtype="float16"), dict(loss="hinge"),
                                     dict(init="zeros"), dict(hidden_layers=[0])])
 def test_bad_constructor_arguments_match_scratch(kwargs):
     args = dict(num_inputs=2, hidden_layers=[3], num_outputs=1) | kwargs
