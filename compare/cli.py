@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from scratch.config import MLPConfig
+from scratch.losses import LOSSES
 
 from . import datasets
 from .harness import SideError, compare
@@ -245,10 +246,11 @@ def run(args: argparse.Namespace, progress: bool) -> Report:
         _require_matplotlib()
     try:
         x, y = datasets.load(args.dataset, samples=args.samples, seed=args.seed, dtype=args.dtype,
-                             target_columns=args.target_columns)
+                             target_columns=args.target_columns, targets=LOSSES[args.loss].targets)
     except datasets.DatasetError as error:
         raise UsageError(str(error)) from None
-    config = config_from(args, x.shape[1], y.shape[1])
+    num_outputs = y.shape[1] if y.ndim == 2 else datasets.CLASSES.get(args.dataset, int(y.max()) + 1)
+    config = config_from(args, x.shape[1], num_outputs)
     a, b = build_pair(args, config)
     _say(progress, f"comparing {type(a).__name__} and {type(b).__name__}: training {args.epochs} epochs each")
     report = compare(a, b, x, y, epochs=args.epochs, learning_rate=args.lr, batch_size=args.batch_size,

@@ -1,8 +1,11 @@
-"""The data sets the command can compare on: ``sum``, ``xor``, ``digits``, ``csv:PATH``.
+"""The data sets the command can compare on: ``sum``, ``xor``, ``digits``, ``moons``, ``csv:PATH``.
 
-Every loader returns ``(x, y)`` as 2-D float arrays of the requested dtype,
-one sample per row, and raises :class:`DatasetError` (one clear line) for
-anything the user can fix.
+Every loader returns ``(x, y)`` as float arrays of the requested dtype, one
+sample per row, and raises :class:`DatasetError` (one clear line) for
+anything the user can fix. The classification sets (``digits``, ``moons``)
+shape their targets for the loss: one-hot rows (or one 0/1 column for two
+classes with ``binary_crossentropy``), or integer labels of shape ``(n,)``
+for ``sparse_categorical_crossentropy`` (``targets="labels"``).
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import numpy as np
 from scratch.data import sum_dataset
 
 Array = np.ndarray
-NAMES = ("sum", "xor", "digits", "csv:PATH")
+NAMES = ("sum", "xor", "digits", "moons", "csv:PATH")
+#: The number of classes of each classification set (the outputs a network needs for it).
+CLASSES = {"digits": 10, "moons": 2}
 
 
 class DatasetError(ValueError):
@@ -22,7 +27,7 @@ class DatasetError(ValueError):
 
 
 def load(spec: str, *, samples: int | None = None, seed: int = 0, dtype: str = "float64",
-         target_columns: Sequence[str] | None = None) -> tuple[Array, Array]:
+         target_columns: Sequence[str] | None = None, targets: str = "values") -> tuple[Array, Array]:
     """Load the data set named by ``spec``.
 
     Parameters
@@ -40,6 +45,9 @@ def load(spec: str, *, samples: int | None = None, seed: int = 0, dtype: str = "
         dtype of the returned arrays.
     target_columns : list of str, optional
         For CSV: the target columns (default: the last column).
+    targets : str
+        The loss's target kind (:data:`scratch.losses.TARGET_KINDS`): how
+        ``digits`` and ``moons`` give their classes.
     """
     if samples is not None and samples < 1:
         raise DatasetError(f"--samples must be >= 1, got {samples}")
@@ -48,7 +56,11 @@ def load(spec: str, *, samples: int | None = None, seed: int = 0, dtype: str = "
     if spec == "xor":
         x, y = xor_dataset(dtype)
     elif spec == "digits":
-        x, y = digits_dataset(dtype)
+        x, labels = digits_dataset(dtype)
+        y = class_targets(labels, 10, targets, dtype)
+    elif spec == "moons":
+        x, labels = moons_dataset(1000 if samples is None else samples, seed, dtype)
+        y = class_targets(labels, 2, targets, dtype)
     elif spec.startswith("csv:"):
         x, y = csv_dataset(spec[4:], target_columns, dtype)
     else:
@@ -73,8 +85,31 @@ def xor_dataset(dtype: str = "float64") -> tuple[Array, Array]:
     return x, y
 
 
+def class_targets(labels: Array, num_classes: int, kind: str, dtype: str) -> Array:
+    """Integer ``labels`` as the loss wants them: labels ``(n,)``, or one-hot rows (one 0/1 column for 2 classes
+    when the loss takes probabilities, i.e. ``binary_crossentropy`` on one sigmoid output)."""
+    if kind == "labels":
+        return labels.astype(dtype)
+    if num_classes == 2 and kind == "probabilities":
+        return labels.reshape(-1, 1).astype(dtype)
+    return np.eye(num_classes, dtype=dtype)[labels]
+
+
+def moons_dataset(samples: int, seed: int = 0, dtype: str = "float64") -> tuple[Array, Array]:
+    """Two interleaving half circles (scikit-learn's ``make_moons``, micrograd's demo data), noise 0.1.
+
+    Class 0: :math:`(\cos t, \sin t)`; class 1: :math:`(1 - \cos t, \tfrac12 - \sin t)`, ``t`` in
+    ``[0, π]``; returns ``x`` of shape ``(samples, 2)`` and the integer labels.
+    """
+    rng = np.random.default_rng(seed)
+    labels = np.arange(samples) % 2
+    t = rng.uniform(0, np.pi, samples)
+    x = np.where(labels[:, None] == 0, np.c_[np.cos(t), np.sin(t)], np.c_[1 - np.cos(t), 0.5 - np.sin(t)])
+    return (x + rng.normal(0, 0.1, x.shape)).astype(dtype), labels
+
+
 def digits_dataset(dtype: str = "float64") -> tuple[Array, Array]:
-    """scikit-learn's bundled digits: 1797 samples of 64 pixels in [0, 1], 10 one-hot outputs."""
+    """scikit-learn's bundled digits: 1797 samples of 64 pixels in [0, 1] and their labels 0-9."""
     try:
         from sklearn.datasets import load_digits
     except ImportError:
@@ -82,9 +117,7 @@ def digits_dataset(dtype: str = "float64") -> tuple[Array, Array]:
             "the digits dataset needs scikit-learn: pip install 'scratch-vs-keras[digits]'"
         ) from None
     digits = load_digits()
-    x = (digits.data / 16.0).astype(dtype)
-    y = np.eye(10, dtype=dtype)[digits.target]
-    return x, y
+    return (digits.data / 16.0).astype(dtype), digits.target
 
 
 def csv_dataset(path: str, target_columns: Sequence[str] | None, dtype: str = "float64") -> tuple[Array, Array]:
