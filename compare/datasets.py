@@ -96,9 +96,9 @@ def class_targets(labels: Array, num_classes: int, kind: str, dtype: str) -> Arr
 
 
 def moons_dataset(samples: int, seed: int = 0, dtype: str = "float64") -> tuple[Array, Array]:
-    """Two interleaving half circles (scikit-learn's ``make_moons``, micrograd's demo data), noise 0.1.
+    r"""Two interleaving half circles (scikit-learn's ``make_moons``, micrograd's demo data), noise 0.1.
 
-    Class 0: :math:`(\\cos t, \\sin t)`; class 1: :math:`(1 - \\cos t, \tfrac12 - \\sin t)`, ``t`` in
+    Class 0: :math:`(\cos t, \sin t)`; class 1: :math:`(1 - \cos t, \frac12 - \sin t)`, ``t`` in
     ``[0, π]``; returns ``x`` of shape ``(samples, 2)`` and the integer labels.
     """
     rng = np.random.default_rng(seed)
