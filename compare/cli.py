@@ -177,14 +177,19 @@ def config_from(args: argparse.Namespace, num_inputs: int, num_outputs: int) -> 
 
 
 def constructor_arguments(config: MLPConfig) -> dict[str, Any]:
-    """The keyword arguments ``--impl`` and ``--reference`` classes are built with (beside the three sizes)."""
+    """The keyword arguments ``--impl`` and ``--reference`` classes are built with (beside the three sizes).
+
+    Every config field, except an optional one at its default (see ``scratch.config._field``).
+    """
     values = config.to_dict()
+    defaults = MLPConfig(config.num_inputs, config.hidden_layers, config.num_outputs).to_dict()
+    for field in MLPConfig.options():
+        if field.metadata["optional"] and values[field.name] == defaults[field.name]:
+            values.pop(field.name)
     for name in ("num_inputs", "hidden_layers", "num_outputs"):
         values.pop(name)
     if len(set(values["activation"])) == 1:
         values["activation"] = values["activation"][0]
-    if values["optimizer"] == {"name": "sgd"}:
-        values["optimizer"] = "sgd"
     return values
 
 
@@ -222,8 +227,9 @@ def config_of(args: argparse.Namespace, config: MLPConfig, num_samples: int) -> 
     network = constructor_arguments(config)
     if not isinstance(network["activation"], str):
         network["activation"] = ",".join(network["activation"])
-    if isinstance(network["optimizer"], dict):
-        network["optimizer"] = ", ".join(f"{k}={v}" for k, v in network["optimizer"].items())
+    optimizer = config.optimizer
+    network["optimizer"] = optimizer["name"] if len(optimizer) == 1 else ", ".join(f"{k}={v}" for k, v in
+                                                                                  optimizer.items())
     network = {"activation": network.pop("activation"), "bias": network.pop("use_bias"), **network}
     return {
         "architecture": "-".join(map(str, config.layer_sizes)),

@@ -18,6 +18,7 @@ from scratch import MLPConfig, TrainingDivergedError
 from scratch import validation as check
 from scratch.batching import epoch_orders
 from scratch.config import Configured
+from scratch.losses import LOGIT_OUTPUTS
 
 from . import registry
 from ._tf import keras, tf
@@ -79,6 +80,11 @@ class KerasMLP(Configured):
 
     def __init__(self, *args: Any, steps_per_execution: int = STEPS_PER_EXECUTION, **kwargs: Any) -> None:
         self.config = MLPConfig.build(*args, **kwargs)
+        takes_logits = scratch.LOSSES[self.config.loss].from_logits is not None and \
+            self.config.activation[-1] in LOGIT_OUTPUTS
+        if takes_logits and not self.config.crossentropy_from_logits:
+            raise ValueError("crossentropy_from_logits=False cannot be mirrored on TensorFlow: Keras there always "
+                             "computes a cross-entropy after a sigmoid or softmax output from its logits")
         self.steps_per_execution = check.check_layer_size("steps_per_execution", steps_per_execution)
         self.dtype = self.config.np_dtype
         sizes = self.config.layer_sizes

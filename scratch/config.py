@@ -24,14 +24,19 @@ INITS = ("uniform", "glorot_uniform")
 DTYPES = ("float32", "float64")
 
 
-def _field(default: Any, flag: str, kind: str, help: str, choices: Callable[[], Sequence[str]] | None = None) -> Any:
+def _field(default: Any, flag: str, kind: str, help: str, choices: Callable[[], Sequence[str]] | None = None,
+           optional: bool = False) -> Any:
     """A config field that the command line offers as ``flag``.
 
     ``kind`` says how the option is read: ``"int"``, ``"ints"`` (``5,3``),
     ``"names"`` (``relu,sigmoid``), ``"flag"`` (``--x/--no-x``) or
-    ``"choice"``; ``choices`` gives the allowed names from a registry.
+    ``"choice"``; ``choices`` gives the allowed names from a registry. An
+    ``optional`` field is passed to other implementations' constructors only
+    when it differs from its default, so a class written before it existed
+    still builds.
     """
-    return dataclasses.field(default=default, metadata={"flag": flag, "kind": kind, "help": help, "choices": choices})
+    metadata = {"flag": flag, "kind": kind, "help": help, "choices": choices, "optional": optional}
+    return dataclasses.field(default=default, metadata=metadata)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,6 +69,10 @@ class MLPConfig:
     optimizer : str or dict
         A name of :data:`scratch.optimizers.OPTIMIZERS` or a dict ``{"name":
         ..., **Keras's arguments}``. Stored with every argument filled in.
+    crossentropy_from_logits : bool
+        After a sigmoid or softmax output, compute the cross-entropies from
+        the output layer's ``z``, as Keras on TensorFlow does (see
+        :mod:`scratch.losses`); ``False``: from the clipped probabilities.
     """
 
     num_inputs: int = 3
@@ -79,12 +88,17 @@ class MLPConfig:
     loss: str = _field("mse", "--loss", "choice", "Keras's mse, or the seed's ½·Σ(t−o)² per sample",
                        choices=lambda: sorted(LOSSES))
     optimizer: Mapping[str, Any] | str = _field("sgd", "--optimizer", "choice", "the optimizer, with Keras's "
-                                                "defaults", choices=lambda: sorted(OPTIMIZERS))
+                                                "defaults", choices=lambda: sorted(OPTIMIZERS), optional=True)
+    crossentropy_from_logits: bool = _field(True, "--crossentropy-from-logits", "flag", "after a sigmoid or softmax "
+                                            "output, compute cross-entropies from the logits z as Keras on "
+                                            "TensorFlow does (--no-...: from clipped probabilities, as on JAX and "
+                                            "PyTorch)", optional=True)
 
     def __post_init__(self) -> None:
         sizes = check.check_architecture(self.num_inputs, self.hidden_layers, self.num_outputs)
-        if not isinstance(self.use_bias, bool):
-            raise TypeError(f"use_bias must be True or False, got {self.use_bias!r}")
+        for name in ("use_bias", "crossentropy_from_logits"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
         normalised = dict(
             num_inputs=sizes[0],
             hidden_layers=tuple(sizes[1:-1]),
@@ -151,14 +165,19 @@ class MLPConfig:
         return cls(**values)
 
     def arguments(self) -> str:
-        """The constructor call's arguments, as ``repr`` shows them: ``2, [5], 1, activation=...``."""
+        """The constructor call's arguments, as ``repr`` shows them: ``2, [5], 1, activation=...``.
+
+        Optional fields (see :func:`_field`) are shown only when they differ from their default.
+        """
         head = f"{self.num_inputs}, {list(self.hidden_layers)}, {self.num_outputs}"
-        shown = {name: value for name, value in self.to_dict().items()
-                 if name not in ("num_inputs", "hidden_layers", "num_outputs")}
+        default = MLPConfig(self.num_inputs, self.hidden_layers, self.num_outputs).to_dict()
+        shown = {}
+        for field in self.options()[1:]:  # after hidden_layers
+            value = self.to_dict()[field.name]
+            if not (field.metadata["optional"] and value == default[field.name]):
+                shown[field.name] = value
         if len(set(shown["activation"])) == 1:
             shown["activation"] = shown["activation"][0]
-        if shown["optimizer"] == {"name": "sgd"}:
-            shown["optimizer"] = "sgd"
         return head + "".join(f", {name}={value!r}" for name, value in shown.items())
 
 

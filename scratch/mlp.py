@@ -53,8 +53,7 @@ class MLP(Configured):
     is the NumPy dtype.
 
     >>> MLP(2, [5], 1, seed=0)
-    MLP(2, [5], 1, activation='sigmoid', use_bias=False, dtype='float64', init='uniform', seed=0, loss='mse', \
-optimizer='sgd')
+    MLP(2, [5], 1, activation='sigmoid', use_bias=False, dtype='float64', init='uniform', seed=0, loss='mse')
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -65,7 +64,8 @@ optimizer='sgd')
         loss = LOSSES[self.config.loss]
         #: True when the loss is computed from the output layer's z, as TensorFlow does for a
         #: cross-entropy after a sigmoid or softmax output (see :mod:`scratch.losses`).
-        self.from_logits = loss.from_logits is not None and self.config.activation[-1] in LOGIT_OUTPUTS
+        self.from_logits = (self.config.crossentropy_from_logits and loss.from_logits is not None
+                            and self.config.activation[-1] in LOGIT_OUTPUTS)
         self.loss_function = loss.from_logits if self.from_logits else loss
         if self.from_logits:
             self.layers[-1].activation = logits_output(self.layers[-1].activation)
