@@ -409,8 +409,10 @@ def _batch_cause(run: Run, epoch: int, start: Snapshot, xe: Array, ye: Array, ba
     factors = [] if seen.grads_agree else match_factor(seen.ratio, run.num_outputs, size)
     if factors:
         loc.cause, loc.hint = factors[0].cause, run.factor_hint("gradients", seen.ratio, factors, size)
-    elif partial:
-        loc.cause, loc.hint = Cause.PARTIAL_LAST_BATCH, _partial_hint(run, size, *seen.steps)
+    elif partial and (hint := _partial_hint(run, size, *seen.steps)):
+        loc.cause, loc.hint = Cause.PARTIAL_LAST_BATCH, hint
+    elif partial and not (seen.alone_differs and seen.grads_agree):
+        loc.cause, loc.hint = Cause.PARTIAL_LAST_BATCH, _partial_head(run, size) + PARTIAL_GENERIC
     elif not seen.alone_differs and seen.grads_agree and (hint := _batch_size_hint(run, start, xe[:hi], ye[:hi])):
         loc.cause, loc.hint = Cause.BATCH_SIZE, hint
     elif not seen.alone_differs and seen.grads_agree:
@@ -420,26 +422,29 @@ def _batch_cause(run: Run, epoch: int, start: Snapshot, xe: Array, ye: Array, ba
     elif seen.grads_agree and (step_factors := match_factor(seen.step_ratio, run.num_outputs, size)):
         loc.cause, loc.hint = step_factors[0].cause, run.factor_hint("steps", seen.step_ratio, step_factors, size)
     elif seen.grads_agree:
-        loc.cause, loc.hint = _update_step_cause(run, before, xe[lo:hi], ye[lo:hi], seen, loc.evidence)
+        found = _update_step_cause(run, before, xe[lo:hi], ye[lo:hi], seen, loc.evidence)
+        generic = ((Cause.PARTIAL_LAST_BATCH, _partial_head(run, size) + PARTIAL_GENERIC) if partial else
+                   (Cause.UPDATE_STEP, "the gradients agree but the update does not: learning rate, update sign or "
+                    "the optimizer's rule differ"))
+        loc.cause, loc.hint = found or generic
     else:
         loc.cause, loc.hint = Cause.BACKWARD_PASS, "the gradients on this batch differ with no known factor"
     return loc
 
 
 def _update_step_cause(run: Run, before: Snapshot, xb: Array, yb: Array, seen: _BatchEvidence,
-                       evidence: list[str]) -> tuple[Cause, str]:
+                       evidence: list[str]) -> tuple[Cause, str] | None:
     """Same gradients, different step: the update rule, or the optimizer state carried into it? Replayed.
 
     From the same weights with a *fresh* optimizer state (no step taken, zero
     slots): if the step then agrees, the sides keep or read the carried state
     differently; if not, the rule differs, and the slots after that first step
     say whether in how the slots are updated or in how the step is made from them.
+    ``None`` when there is no slot to learn from.
     """
-    generic = ("the gradients agree but the update does not: learning rate, update sign or the optimizer's "
-               "rule differ")
     state = before.optimizer_state
-    if state is None:
-        return Cause.UPDATE_STEP, generic
+    if state is None or set(state) <= {"iterations"}:  # no slots: nothing carried but a step count
+        return None
     ends = seen.ends
     if not optimizer_state.is_fresh(state):
         ends = replay_both(run, Snapshot(before.weights, optimizer_state.fresh(state)), xb, yb)
@@ -448,7 +453,12 @@ def _update_step_cause(run: Run, before: Snapshot, xb: Array, yb: Array, seen: _
                         + ("agrees" if agrees else "differs too"))
         if agrees:
             readings, named = _slot_readings(run, ends)
-            evidence += readings
+            decays, rounded = optimizer_state.decay_readings(
+                state, tuple(e.optimizer_state or {} for e in seen.ends), tuple(e.optimizer_state or {} for e in ends),
+                run.names)
+            evidence += readings + decays
+            if rounded:  # the same state, decayed by another factor: a coefficient of the rule differs
+                return Cause.UPDATE_STEP, rounded
             hint = ("the same gradients give the same step from a fresh optimizer state but not from the carried "
                     "one: the sides keep or read the optimizer's state differently, so it matters once it is "
                     "carried (across train calls, or copied from one side to the other)")
@@ -483,9 +493,16 @@ def _batch_size_hint(run: Run, start: Snapshot, x: Array, y: Array) -> str | Non
     return None
 
 
-def _partial_hint(run: Run, size: int, step_a: Weights, step_b: Weights) -> str:
-    """What one side does differently with the partial last batch, from each side's step on it alone."""
-    head = f"the first disagreement is the epoch's last, partial batch ({size} of {run.batch_size} samples)"
+PARTIAL_GENERIC = ": the sides treat the partial last batch differently (Keras trains on it as a batch of its own size)"
+
+
+def _partial_head(run: Run, size: int) -> str:
+    return f"the first disagreement is the epoch's last, partial batch ({size} of {run.batch_size} samples)"
+
+
+def _partial_hint(run: Run, size: int, step_a: Weights, step_b: Weights) -> str | None:
+    """What one side does differently with the partial last batch, from each side's step on it alone (or ``None``)."""
+    head = _partial_head(run, size)
     for side, step, other in ((0, step_a, step_b), (1, step_b, step_a)):
         name = run.names[side]
         if not any(np.any(s) for s in step) and any(np.any(s) for s in other):
@@ -494,7 +511,7 @@ def _partial_hint(run: Run, size: int, step_a: Weights, step_b: Weights) -> str:
         if ratio is not None and math.isclose(ratio, size / run.batch_size, rel_tol=FACTOR_RTOL):
             return head + (f": {name}'s step on it is {size}/{run.batch_size} of the other's (it divides by "
                            "batch_size, not by the batch's own size)")
-    return head + ": the sides treat the partial last batch differently (Keras trains on it as a batch of its own size)"
+    return None
 
 
 def _order_cause(run: Run, replayed: EpochReplay) -> Localisation:

@@ -6,7 +6,9 @@ array per parameter], ...}`` (:class:`scratch.protocol.HasOptimizerState`).
 differs from a *state* that the two sides keep or read differently, and to
 name a slot kept with or without the learning rate folded in (Keras's
 momentum ``m = μm − ηg`` against PyTorch's ``v = μv + g``, ``m = −ηv``) from
-the measured ratio of the slots, never from the symptoms alone.
+the measured ratio of the slots, or a carried slot decayed by factors that
+differ (a momentum rounded through float32 on one side only) from the
+measured factors, never from the symptoms alone.
 """
 
 from __future__ import annotations
@@ -78,3 +80,31 @@ def _side_without_learning_rate(ratio: float, learning_rate: float, names: tuple
     if math.isclose(ratio, -learning_rate, rel_tol=FACTOR_RTOL):
         return names[1]
     return None
+
+
+def decay_readings(carried: State, ends: tuple[State, State], fresh_ends: tuple[State, State],
+                   names: tuple[str, str]) -> tuple[list[str], str | None]:
+    """Evidence lines for the slots whose carried value the sides multiply by different factors, and a hint.
+
+    A step from the carried state minus the same step from a fresh state
+    leaves what the carried value contributes: ``μ·c`` for a slot updated as
+    ``μ·c + (terms of the new gradient)``. The factor ``μ`` of each side is
+    measured by least squares; a factor that is the other's rounded to float32
+    is what TensorFlow's ``ops.cast`` of a Python float gives in a float64
+    model, and the hint says so.
+    """
+    lines, hint = [], None
+    for slot in sorted((set(ends[0]) & set(ends[1]) & set(carried)) - {"iterations"}):
+        factors = [proportionality([np.asarray(e) - np.asarray(f) for e, f in zip(end[slot], fresh[slot])],
+                                   carried[slot]) for end, fresh in zip(ends, fresh_ends)]
+        if None in factors or math.isclose(factors[0], factors[1], rel_tol=1e-13, abs_tol=1e-15):
+            continue
+        lines.append(f"optimizer slot {slot!r}: the carried value is multiplied by {factors[0]:.10g} on "
+                     f"{names[0]}, by {factors[1]:.10g} on {names[1]}")
+        for side, other in ((0, 1), (1, 0)):
+            if math.isclose(factors[side], float(np.float32(factors[other])), rel_tol=1e-12):
+                hint = (f"{names[side]} decays the carried {slot} by {names[other]}'s factor rounded to float32: "
+                        "TensorFlow's ops.cast of a Python float goes through float32 even in a float64 model "
+                        "(tensorflow#35938); round it the same way on both sides (scratch: "
+                        "hyperparameter_dtype='float32', the default)")
+    return lines, hint
