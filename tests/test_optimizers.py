@@ -194,6 +194,13 @@ def test_bad_optimizer_is_refused_before_a_network_exists(case):
 
 
 # ---------------------------------------------------------------- state
+def assert_same_state(state: dict, reference: dict) -> None:
+    assert state.keys() == reference.keys() and state["iterations"] == reference["iterations"]
+    for slot in set(state) - {"iterations"}:
+        for a, b in zip(state[slot], reference[slot]):
+            np.testing.assert_array_equal(a, b)
+
+
 def small_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     return rng.uniform(-1, 1, (10, 2)), rng.random((10, 1))
@@ -214,14 +221,11 @@ def test_state_round_trips_and_training_continues_bit_for_bit(spec, tmp_path):
     assert loaded.get_optimizer_state()["iterations"] == 9
     histories = [side.train(x, y, 2, 0.02, batch_size=4) for side in (net, copy, loaded)]
     assert histories[0] == histories[1] == histories[2]
+    assert net.get_optimizer_state()["iterations"] == 15
     for side in (copy, loaded):
         for a, b in zip(side.get_weights(), net.get_weights()):
             np.testing.assert_array_equal(a, b)
-        state, reference = side.get_optimizer_state(), net.get_optimizer_state()
-        assert state.keys() == reference.keys() and state["iterations"] == reference["iterations"] == 15
-        for slot in set(state) - {"iterations"}:
-            for a, b in zip(state[slot], reference[slot]):
-                np.testing.assert_array_equal(a, b)
+        assert_same_state(side.get_optimizer_state(), net.get_optimizer_state())
 
 
 BAD_STATES = {
@@ -251,11 +255,8 @@ def test_bad_state_is_refused_and_changes_nothing(case):
     before = net.get_optimizer_state()
     with pytest.raises(error, match=message):
         net.set_optimizer_state(make_bad(net.get_optimizer_state()))
-    after = net.get_optimizer_state()
-    assert after["iterations"] == before["iterations"] == 3
-    for slot in ("momentum", "velocity"):
-        for a, b in zip(after[slot], before[slot]):
-            np.testing.assert_array_equal(a, b)
+    assert before["iterations"] == 3
+    assert_same_state(net.get_optimizer_state(), before)
 
 
 # ------------------------------------------------ Keras as the witness
@@ -317,18 +318,24 @@ def optimizer_check_names(net: scratch.MLP) -> set[str]:
     return {"optimizer iterations"} | {f"optimizer {slot} {name}" for slot in slots for name in names}
 
 
-def run_case(setting: str, dtype: str, use_bias: bool, batch_size: int, shuffle: int | None, warm: bool,
-             **optimizer_changes) -> tuple[scratch.MLP, object, dict]:
-    """A design row: the scratch network (warm-started if asked), its Keras twin, and ``compare``'s arguments."""
-    from keras_equiv import KerasMLP
-
+def scratch_case(setting: str, dtype: str, use_bias: bool, batch_size: int, shuffle: int | None, warm: bool,
+                 **optimizer_changes) -> tuple[scratch.MLP, dict]:
+    """A design row's scratch network (warm-started if asked) and ``compare``'s arguments."""
     net = scratch_network(setting, dtype, use_bias, **optimizer_changes)
     x, y = make_data(net)
     learning_rate = SETTINGS[setting][1]
     if warm:
         net.train(x, y, 3, 2 * learning_rate, batch_size=batch_size)
     kwargs = dict(epochs=EPOCHS, learning_rate=learning_rate, batch_size=batch_size, shuffle=shuffle, rtol=RTOL[dtype])
-    return net, KerasMLP.from_scratch(net), dict(x=x, y=y, **kwargs)
+    return net, dict(x=x, y=y, **kwargs)
+
+
+def run_case(*row) -> tuple[scratch.MLP, object, dict]:
+    """A design row: :func:`scratch_case` and the Keras twin built from its network."""
+    from keras_equiv import KerasMLP
+
+    net, kwargs = scratch_case(*row)
+    return net, KerasMLP.from_scratch(net), kwargs
 
 
 def assert_agrees(net: scratch.MLP, twin: object, kwargs: dict) -> None:
@@ -356,7 +363,7 @@ def test_training_agrees_with_keras(row):
 def test_float32_rounded_hyperparameters_are_what_makes_float64_agree(row):
     """Keras rounds μ (and β1, β2 in βᵗ) through float32 even in float64; unrounded, scratch drifts off."""
     rounded, twin, kwargs = run_case(*row)
-    exact, _, _ = run_case(*row, hyperparameter_dtype=None)  # its own twin is not needed: compare() copies
+    exact, _ = scratch_case(*row, hyperparameter_dtype=None)  # compare() copies its weights and state into twin
 
     agreeing = compare(rounded, twin, **kwargs)
     drifting = compare(exact, twin, **kwargs)
@@ -377,6 +384,35 @@ def test_float32_rounded_hyperparameters_are_what_makes_float64_agree(row):
                    for line in where.evidence), where.evidence
     else:
         assert (where.cause, where.epoch, where.batch) == (Cause.UPDATE_STEP, 1, 1), where
+
+
+@pytest.fixture(scope="module")
+def trained_adam_pair():
+    """A scratch network trained 3 steps with Adam and its Keras twin built from it (state copied)."""
+    from keras_equiv import KerasMLP
+
+    x, y = small_data()
+    net = scratch.MLP(2, [3], 1, use_bias=True, seed=0, optimizer="adam")
+    net.train(x, y, 1, 0.05, batch_size=4)
+    return net, KerasMLP.from_scratch(net)
+
+
+@pytest.mark.keras
+def test_state_round_trips_through_keras_bit_for_bit(trained_adam_pair):
+    net, twin = trained_adam_pair
+    assert_same_state(twin.get_optimizer_state(), net.get_optimizer_state())
+    assert_same_state(twin.to_scratch().get_optimizer_state(), net.get_optimizer_state())
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("case", BAD_STATES)
+def test_keras_side_refuses_the_same_bad_states_with_the_same_words(trained_adam_pair, case):
+    make_bad, error, message = BAD_STATES[case]
+    net, twin = trained_adam_pair
+    before = twin.get_optimizer_state()
+    with pytest.raises(error, match=message):
+        twin.set_optimizer_state(make_bad(net.get_optimizer_state()))
+    assert_same_state(twin.get_optimizer_state(), before)
 
 
 @pytest.mark.keras
