@@ -25,6 +25,7 @@ from typing import Any
 
 from scratch.config import MLPConfig
 from scratch.losses import LOSSES
+from scratch.optimizers import optimizer_spec
 
 from . import datasets
 from .harness import SideError, compare
@@ -190,6 +191,8 @@ def constructor_arguments(config: MLPConfig) -> dict[str, Any]:
         values.pop(name)
     if len(set(values["activation"])) == 1:
         values["activation"] = values["activation"][0]
+    if "optimizer" in values:
+        values["optimizer"] = optimizer_spec(values["optimizer"])
     return values
 
 
@@ -227,9 +230,8 @@ def config_of(args: argparse.Namespace, config: MLPConfig, num_samples: int) -> 
     network = constructor_arguments(config)
     if not isinstance(network["activation"], str):
         network["activation"] = ",".join(network["activation"])
-    optimizer = config.optimizer
-    network["optimizer"] = optimizer["name"] if len(optimizer) == 1 else ", ".join(f"{k}={v}" for k, v in
-                                                                                  optimizer.items())
+    spec = optimizer_spec(config.optimizer)
+    network["optimizer"] = spec if isinstance(spec, str) else ", ".join(f"{k}={v}" for k, v in spec.items())
     network = {"activation": network.pop("activation"), "bias": network.pop("use_bias"), **network}
     return {
         "architecture": "-".join(map(str, config.layer_sizes)),

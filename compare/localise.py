@@ -41,7 +41,7 @@ Nothing here is guessed from the symptoms alone; every statement in a
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,6 +49,7 @@ import numpy as np
 from scratch.batching import epoch_orders
 from scratch.protocol import ComparableMLP, HasOptimizerState
 
+from . import optimizer_state
 from .causes import Cause
 from .factors import FACTOR_RTOL, factor_hint, match_factor, proportionality
 from .results import Localisation, Report
@@ -177,7 +178,24 @@ class EpochReplay:
     finals: tuple[Snapshot, Snapshot]
 
 
-def replay_epochs(run: Run) -> EpochReplay:
+def weights_differ(run: Run, end_a: Snapshot, end_b: Snapshot) -> list[str]:
+    """The parameters whose weights differ (``W0``, ``b0``...)."""
+    return run.differing(end_a.weights, end_b.weights)
+
+
+def states_differ(run: Run, end_a: Snapshot, end_b: Snapshot) -> list[str]:
+    """The optimizer-state entries that differ (``iterations``, ``momentum W0``...); none without states."""
+    if end_a.optimizer_state is None or end_b.optimizer_state is None:
+        return []
+    return optimizer_state.differing_entries(end_a.optimizer_state, end_b.optimizer_state, run.parameter_names,
+                                             run.tolerance)
+
+
+#: What a replay compares between the two sides' end snapshots: :func:`weights_differ` or :func:`states_differ`.
+Differs = Callable[[Run, Snapshot, Snapshot], list[str]]
+
+
+def replay_epochs(run: Run, differs: Differs = weights_differ) -> EpochReplay:
     """Train both from the initial state, one epoch per ``train`` call; stop at the first disagreement."""
     states = [run.initial, run.initial]
     losses: tuple[list[float], list[float]] = ([], [])
@@ -186,19 +204,19 @@ def replay_epochs(run: Run) -> EpochReplay:
         for side in (0, 1):
             states[side], epoch_losses = replay(run, side, states[side], xe, ye)
             losses[side].extend(epoch_losses)
-        if run.differing(states[0].weights, states[1].weights):
+        if differs(run, states[0], states[1]):
             return EpochReplay(epoch, start, losses, (states[0], states[1]))
     return EpochReplay(None, None, losses, (states[0], states[1]))
 
 
-def _prefix_differs(run: Run, start: Snapshot, xe: Array, ye: Array, batches: int) -> list[str]:
+def _prefix_differs(run: Run, start: Snapshot, xe: Array, ye: Array, batches: int, differs: Differs) -> list[str]:
     """From ``start`` on both sides, train on the epoch's first ``batches`` batches; what differs."""
     stop = min(batches * run.batch_size, len(xe))
-    end_a, end_b = replay_both(run, start, xe[:stop], ye[:stop])
-    return run.differing(end_a.weights, end_b.weights)
+    return differs(run, *replay_both(run, start, xe[:stop], ye[:stop]))
 
 
-def first_bad_batch(run: Run, start: Snapshot, xe: Array, ye: Array) -> tuple[int, list[str]] | None:
+def first_bad_batch(run: Run, start: Snapshot, xe: Array, ye: Array, differs: Differs = weights_differ
+                    ) -> tuple[int, list[str]] | None:
     """The first batch ``k`` (1-based) such that ``k-1`` batches agree and ``k`` do not.
 
     Batch 1 is tried first (most bugs show there), then the whole epoch, then
@@ -206,18 +224,18 @@ def first_bad_batch(run: Run, start: Snapshot, xe: Array, ye: Array) -> tuple[in
     Returns ``None`` when the whole epoch agrees from ``start``.
     """
     total = _num_batches(len(xe), run.batch_size)
-    differs = _prefix_differs(run, start, xe, ye, 1)
-    if differs:
-        return 1, differs
+    first = _prefix_differs(run, start, xe, ye, 1, differs)
+    if first:
+        return 1, first
     good, bad = 1, total
-    bad_differs = _prefix_differs(run, start, xe, ye, total) if total > 1 else []
+    bad_differs = _prefix_differs(run, start, xe, ye, total, differs) if total > 1 else []
     if not bad_differs:
         return None
     while bad - good > 1:
         middle = (good + bad) // 2
-        differs = _prefix_differs(run, start, xe, ye, middle)
-        if differs:
-            bad, bad_differs = middle, differs
+        middle_differs = _prefix_differs(run, start, xe, ye, middle, differs)
+        if middle_differs:
+            bad, bad_differs = middle, middle_differs
         else:
             good = middle
     return bad, bad_differs
@@ -357,6 +375,7 @@ class _BatchEvidence:
     grads_agree: bool
     ratio: float | None
     steps: tuple[Weights, Weights]
+    ends: tuple[Snapshot, Snapshot]
     step_ratio: float | None
     alone_differs: bool
     lines: list[str] = field(default_factory=list)
@@ -375,7 +394,7 @@ def _examine_batch(run: Run, before: Snapshot, xb: Array, yb: Array) -> _BatchEv
              + ("agree" if grads_agree else f"a ≈ r·b with r = {ratio:.6g}" if ratio else "differ"),
              "one step on this batch alone: " + ("differs" if alone_differs else "agrees")
              + (f"; a's step ≈ {step_ratio:.6g} × b's" if step_ratio is not None else "")]
-    return _BatchEvidence(grads_agree, ratio, steps, step_ratio, alone_differs, lines)
+    return _BatchEvidence(grads_agree, ratio, steps, (end_a, end_b), step_ratio, alone_differs, lines)
 
 
 def _batch_cause(run: Run, epoch: int, start: Snapshot, xe: Array, ye: Array, batch: int, layers: list[str]
@@ -390,23 +409,72 @@ def _batch_cause(run: Run, epoch: int, start: Snapshot, xe: Array, ye: Array, ba
     factors = [] if seen.grads_agree else match_factor(seen.ratio, run.num_outputs, size)
     if factors:
         loc.cause, loc.hint = factors[0].cause, run.factor_hint("gradients", seen.ratio, factors, size)
-    elif partial:
-        loc.cause, loc.hint = Cause.PARTIAL_LAST_BATCH, _partial_hint(run, size, *seen.steps)
+    elif partial and (hint := _partial_hint(run, size, *seen.steps)):
+        loc.cause, loc.hint = Cause.PARTIAL_LAST_BATCH, hint
+    elif partial and not (seen.alone_differs and seen.grads_agree):
+        loc.cause, loc.hint = Cause.PARTIAL_LAST_BATCH, _partial_head(run, size) + PARTIAL_GENERIC
     elif not seen.alone_differs and seen.grads_agree and (hint := _batch_size_hint(run, start, xe[:hi], ye[:hi])):
         loc.cause, loc.hint = Cause.BATCH_SIZE, hint
     elif not seen.alone_differs and seen.grads_agree:
         loc.cause = Cause.SHUFFLING
         loc.hint = ("this batch alone gives the same step on both sides, but not after the batches before it: "
                     "the sides do not feed the batches in the given order (b shuffles or reorders the samples)")
+    elif seen.grads_agree and (step_factors := match_factor(seen.step_ratio, run.num_outputs, size)):
+        loc.cause, loc.hint = step_factors[0].cause, run.factor_hint("steps", seen.step_ratio, step_factors, size)
     elif seen.grads_agree:
-        step_factors = match_factor(seen.step_ratio, run.num_outputs, size)
-        loc.cause = step_factors[0].cause if step_factors else Cause.UPDATE_STEP
-        loc.hint = (run.factor_hint("steps", seen.step_ratio, step_factors, size) if step_factors else
-                    "the gradients agree but the update does not: learning rate, update sign or optimizer state "
-                    "(momentum, weight decay) differ")
+        found = _update_step_cause(run, before, xe[lo:hi], ye[lo:hi], seen, loc.evidence)
+        generic = ((Cause.PARTIAL_LAST_BATCH, _partial_head(run, size) + PARTIAL_GENERIC) if partial else
+                   (Cause.UPDATE_STEP, "the gradients agree but the update does not: learning rate, update sign or "
+                    "the optimizer's rule differ"))
+        loc.cause, loc.hint = found or generic
     else:
         loc.cause, loc.hint = Cause.BACKWARD_PASS, "the gradients on this batch differ with no known factor"
     return loc
+
+
+def _update_step_cause(run: Run, before: Snapshot, xb: Array, yb: Array, seen: _BatchEvidence,
+                       evidence: list[str]) -> tuple[Cause, str] | None:
+    """Same gradients, different step: the update rule, or the optimizer state carried into it? Replayed.
+
+    From the same weights with a *fresh* optimizer state (no step taken, zero
+    slots): if the step then agrees, the sides keep or read the carried state
+    differently; if not, the rule differs, and the slots after that first step
+    say whether in how the slots are updated or in how the step is made from them.
+    ``None`` when there is no slot to learn from.
+    """
+    state = before.optimizer_state
+    if state is None or set(state) <= {"iterations"}:  # no slots: nothing carried but a step count
+        return None
+    ends = seen.ends
+    if not optimizer_state.is_fresh(state):
+        ends = replay_both(run, Snapshot(before.weights, optimizer_state.fresh(state)), xb, yb)
+        agrees = not run.differing(ends[0].weights, ends[1].weights)
+        evidence.append("one step on this batch from a fresh optimizer state (iterations 0, zero slots): "
+                        + ("agrees" if agrees else "differs too"))
+        if agrees:
+            readings, named = _slot_readings(run, ends)
+            decays, rounded = optimizer_state.decay_readings(
+                state, tuple(e.optimizer_state or {} for e in seen.ends), tuple(e.optimizer_state or {} for e in ends),
+                run.names)
+            evidence += readings + decays
+            if rounded:  # the same state, decayed by another factor: a coefficient of the rule differs
+                return Cause.UPDATE_STEP, rounded
+            hint = ("the same gradients give the same step from a fresh optimizer state but not from the carried "
+                    "one: the sides keep or read the optimizer's state differently, so it matters once it is "
+                    "carried (across train calls, or copied from one side to the other)")
+            return Cause.OPTIMIZER_STATE, named or hint
+    else:
+        evidence.append("this is the optimizer's first step (iterations 0, zero slots)")
+    slots = [entry for entry in states_differ(run, *ends) if entry != "iterations"]
+    if slots:
+        evidence.append(f"the optimizer slots after that first step differ: {', '.join(slots)}")
+        readings, named = _slot_readings(run, ends)
+        evidence += readings
+        return Cause.UPDATE_STEP, named or ("the update rule differs from the first step on: the sides update the "
+                                            "optimizer's slots differently")
+    evidence.append("the optimizer slots after that first step agree")
+    return Cause.UPDATE_STEP, ("the update rule differs from the first step on: the slots agree, the step made from "
+                               "them does not (e.g. where ε enters, or a bias correction)")
 
 
 def _batch_size_hint(run: Run, start: Snapshot, x: Array, y: Array) -> str | None:
@@ -425,9 +493,16 @@ def _batch_size_hint(run: Run, start: Snapshot, x: Array, y: Array) -> str | Non
     return None
 
 
-def _partial_hint(run: Run, size: int, step_a: Weights, step_b: Weights) -> str:
-    """What one side does differently with the partial last batch, from each side's step on it alone."""
-    head = f"the first disagreement is the epoch's last, partial batch ({size} of {run.batch_size} samples)"
+PARTIAL_GENERIC = ": the sides treat the partial last batch differently (Keras trains on it as a batch of its own size)"
+
+
+def _partial_head(run: Run, size: int) -> str:
+    return f"the first disagreement is the epoch's last, partial batch ({size} of {run.batch_size} samples)"
+
+
+def _partial_hint(run: Run, size: int, step_a: Weights, step_b: Weights) -> str | None:
+    """What one side does differently with the partial last batch, from each side's step on it alone (or ``None``)."""
+    head = _partial_head(run, size)
     for side, step, other in ((0, step_a, step_b), (1, step_b, step_a)):
         name = run.names[side]
         if not any(np.any(s) for s in step) and any(np.any(s) for s in other):
@@ -436,7 +511,7 @@ def _partial_hint(run: Run, size: int, step_a: Weights, step_b: Weights) -> str:
         if ratio is not None and math.isclose(ratio, size / run.batch_size, rel_tol=FACTOR_RTOL):
             return head + (f": {name}'s step on it is {size}/{run.batch_size} of the other's (it divides by "
                            "batch_size, not by the batch's own size)")
-    return head + ": the sides treat the partial last batch differently (Keras trains on it as a batch of its own size)"
+    return None
 
 
 def _order_cause(run: Run, replayed: EpochReplay) -> Localisation:
@@ -470,12 +545,36 @@ def _first_loss_difference(losses: list[float], other: list[float], tolerance: T
 
 
 def _optimizer_state_cause(run: Run, report: Report) -> Localisation:
-    """Weights and losses agree after training; only the optimizer state does not."""
+    """Weights and losses agree after training; only the optimizer state does not. Where it first differs, replayed."""
     failed = [c for c in report.checks if c.name.startswith("optimizer") and not c.passed]
     evidence = [f"{c.name}: {c.note or f'max rel error {c.max_rel_error:.3g}'}" for c in failed]
     hint = ("the weights and losses agree but the optimizer state after training does not: the step count or a slot "
             "(momentum, moments) is kept differently; it would change the next steps")
-    return Localisation(Cause.OPTIMIZER_STATE if failed else Cause.UNKNOWN, hint, evidence=evidence)
+    loc = Localisation(Cause.OPTIMIZER_STATE if failed else Cause.UNKNOWN, hint, evidence=evidence)
+    replayed = replay_epochs(run, states_differ)
+    if not failed or replayed.first_bad is None or replayed.start is None:
+        return loc
+    xe, ye = run.epoch_data()[replayed.first_bad - 1]
+    found = first_bad_batch(run, replayed.start, xe, ye, states_differ)
+    if found is None:
+        return loc
+    batch, entries = found
+    loc.epoch, loc.batch, loc.samples = replayed.first_bad, batch, _batch_bounds(run, batch, len(xe))
+    loc.layers = [entry.split()[-1] for entry in entries if " " in entry]
+    loc.layer = loc.layers[0] if loc.layers else None
+    stop = loc.samples[1]
+    ends = replay_both(run, replayed.start, xe[:stop], ye[:stop])
+    loc.evidence = [f"the optimizer state first differs after this batch: {', '.join(entries)}", *loc.evidence]
+    readings, named = _slot_readings(run, ends)
+    loc.evidence += readings
+    loc.hint = named or loc.hint
+    return loc
+
+
+def _slot_readings(run: Run, ends: tuple[Snapshot, Snapshot]) -> tuple[list[str], str | None]:
+    """:func:`compare.optimizer_state.slot_readings` of two end snapshots."""
+    return optimizer_state.slot_readings(ends[0].optimizer_state or {}, ends[1].optimizer_state or {},
+                                         run.learning_rate, run.names)
 
 
 def _loss_reporting_cause(run: Run, report: Report) -> Localisation:

@@ -19,6 +19,7 @@ from scratch import validation as check
 from scratch.batching import epoch_orders
 from scratch.config import Configured
 from scratch.losses import LOGIT_OUTPUTS
+from scratch.optimizers import make_optimizer as make_scratch_optimizer
 
 from . import registry
 from ._tf import keras, tf
@@ -135,16 +136,15 @@ class KerasMLP(Configured):
         return state
 
     def set_optimizer_state(self, state: Mapping[str, Any]) -> None:
-        """Assign a state (see :meth:`get_optimizer_state`) to the Keras optimizer; checked whole first."""
+        """Assign a state (see :meth:`get_optimizer_state`) to the Keras optimizer; checked whole first.
+
+        The state must hold exactly the slots this optimizer keeps, one array
+        per parameter; the same check, with the same messages, as ``scratch.MLP``'s.
+        """
         slots = self._slot_variables()
-        if not isinstance(state, Mapping) or "iterations" not in state:
-            raise TypeError(f"state must be a dict with 'iterations' and the slots {list(slots)}, got {state!r}")
-        unknown = sorted(set(state) - {"iterations", *slots})
-        if unknown:
-            raise ValueError(f"state has entries {unknown} that this optimizer does not keep")
-        iterations = check.check_int("state['iterations']", state["iterations"], 0)
         shapes = [tuple(v.shape) for v in self.model.trainable_variables]
-        values = {slot: check.check_weights(state[slot], shapes, self.dtype) for slot in slots if slot in state}
+        owner = make_scratch_optimizer(self.config.optimizer).describe()
+        iterations, values = check.check_optimizer_state(state, list(slots), shapes, self.dtype, owner)
         self.model.optimizer.iterations.assign(iterations)
         for slot, arrays in values.items():
             for variable, array in zip(slots[slot], arrays):

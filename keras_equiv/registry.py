@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from scratch.optimizers import SCRATCH_ONLY_ARGUMENTS
+
 from ._tf import keras
 from .losses import SeedLoss
 
@@ -35,9 +37,14 @@ ACCURACIES: dict[str, Callable[[], keras.metrics.Metric]] = {
     "sparse_categorical_crossentropy": lambda: keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
 }
 
-#: scratch optimizer name -> (Keras class, {scratch slot name: the attribute holding Keras's slot variables}).
+#: scratch optimizer name -> (Keras class, {scratch slot name: the attribute holding Keras's slot variables}),
+#: the attributes as each class's ``build`` names them (``keras/src/optimizers/{sgd,adam,rmsprop}.py``).
 OPTIMIZERS: dict[str, tuple[type[keras.optimizers.Optimizer], dict[str, str]]] = {
     "sgd": (keras.optimizers.SGD, {"momentum": "momentums"}),
+    "adam": (keras.optimizers.Adam, {"momentum": "_momentums", "velocity": "_velocities",
+                                     "velocity_hat": "_velocity_hats"}),
+    "rmsprop": (keras.optimizers.RMSprop, {"velocity": "_velocities", "momentum": "_momentums",
+                                           "average_gradient": "_average_gradients"}),
 }
 
 
@@ -57,10 +64,11 @@ def make_optimizer(config: Mapping[str, Any]) -> keras.optimizers.Optimizer:
     """The Keras optimizer for a scratch optimizer config ``{"name": ..., **arguments}``.
 
     The learning rate is set by each ``train`` call; the other arguments have
-    Keras's own names, so they pass through unchanged.
+    Keras's own names, so they pass through unchanged, except the scratch-only
+    ones (``hyperparameter_dtype``: Keras always rounds as TensorFlow does).
     """
     cls, _ = lookup(OPTIMIZERS, "optimizer", config["name"])
-    options = {key: value for key, value in config.items() if key != "name"}
+    options = {key: value for key, value in config.items() if key != "name" and key not in SCRATCH_ONLY_ARGUMENTS}
     return cls(learning_rate=0.01, **options)
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from . import validation as check
 from .activations import ACTIVATIONS
 from .losses import LOSSES
-from .optimizers import OPTIMIZERS, optimizer_config
+from .optimizers import OPTIMIZERS, optimizer_config, optimizer_spec
 
 INITS = ("uniform", "glorot_uniform")
 DTYPES = ("float32", "float64")
@@ -68,7 +68,10 @@ class MLPConfig:
         squared error, ``"seed"`` the seed's ``1/2 sum (t - o)^2`` per sample.
     optimizer : str or dict
         A name of :data:`scratch.optimizers.OPTIMIZERS` or a dict ``{"name":
-        ..., **Keras's arguments}``. Stored with every argument filled in.
+        ..., **Keras's arguments}`` (``{"name": "adam", "beta_1": 0.8}``), plus
+        the scratch-only ``hyperparameter_dtype`` of ``sgd`` and ``adam``.
+        Stored with every argument filled in; ``repr`` shows only those that
+        differ from the defaults.
     crossentropy_from_logits : bool
         After a sigmoid or softmax output, compute the cross-entropies from
         the output layer's ``z``, as Keras on TensorFlow does (see
@@ -178,6 +181,8 @@ class MLPConfig:
                 shown[field.name] = value
         if len(set(shown["activation"])) == 1:
             shown["activation"] = shown["activation"][0]
+        if "optimizer" in shown:
+            shown["optimizer"] = optimizer_spec(shown["optimizer"])
         return head + "".join(f", {name}={value!r}" for name, value in shown.items())
 
 

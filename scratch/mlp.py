@@ -72,6 +72,7 @@ class MLP(Configured):
         # every parameter and its gradient, in get_weights() order: fixed arrays, updated in place
         self.parameters = [p for layer in self.layers for p in layer.parameters]
         self.parameter_gradients = [g for layer in self.layers for g in layer.gradients]
+        self.optimizer.build(self.parameters)
 
     def _initial_layers(self) -> list[Dense]:
         """One Dense layer per pair of sizes, kernels drawn in float64 from one generator, then cast.
@@ -325,13 +326,8 @@ class MLP(Configured):
         return self.optimizer.get_state()
 
     def set_optimizer_state(self, state: Mapping[str, Any]) -> None:
-        """Restore the optimizer's state; each slot must hold one array per parameter."""
-        checked = dict(state) if isinstance(state, Mapping) else state
-        if isinstance(checked, dict):
-            for slot in self.optimizer.slots:
-                if slot in checked:
-                    checked[slot] = check.check_weights(checked[slot], self.weight_shapes(), self.dtype)
-        self.optimizer.set_state(checked)
+        """Restore the optimizer's state: every slot it keeps, one array per parameter; checked whole first."""
+        self.optimizer.set_state(state)
 
     # ------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike) -> None:

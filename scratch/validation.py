@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -169,16 +169,40 @@ def check_optional_seed(name: str, value: object) -> int | None:
     return None if value is None else check_int(name, value, 0)
 
 
-def check_weights(weights: object, shapes: Sequence[tuple[int, ...]], dtype: np.dtype) -> list[np.ndarray]:
-    """Return new weights as fresh arrays of ``dtype`` if count, shapes and values are right."""
+def check_weights(weights: object, shapes: Sequence[tuple[int, ...]], dtype: np.dtype,
+                  name: str = "weights") -> list[np.ndarray]:
+    """Return new weights as fresh arrays of ``dtype`` if count, shapes and values are right.
+
+    ``name`` is what error messages call the list (``state['momentum']`` for an optimizer slot).
+    """
     if isinstance(weights, np.ndarray) or not isinstance(weights, Sequence):
-        raise TypeError(f"weights must be a list of {len(shapes)} arrays, got {type(weights).__name__}")
+        raise TypeError(f"{name} must be a list of {len(shapes)} arrays, got {type(weights).__name__}")
     if len(weights) != len(shapes):
-        raise ValueError(f"weights must be a list of {len(shapes)} arrays, got {len(weights)}")
+        raise ValueError(f"{name} must be a list of {len(shapes)} arrays, got {len(weights)}")
     checked = []
     for i, (array, shape) in enumerate(zip(weights, shapes)):
-        array = _as_finite_array(f"weights[{i}]", array, dtype)
+        array = _as_finite_array(f"{name}[{i}]", array, dtype)
         if array.shape != tuple(shape):
-            raise ValueError(f"weights[{i}] must have shape {tuple(shape)}, got {array.shape}")
+            raise ValueError(f"{name}[{i}] must have shape {tuple(shape)}, got {array.shape}")
         checked.append(np.array(array, dtype=dtype, copy=True))
     return checked
+
+
+def check_optimizer_state(state: object, slots: Sequence[str], shapes: Sequence[tuple[int, ...]], dtype: np.dtype,
+                          owner: str) -> tuple[int, dict[str, list[np.ndarray]]]:
+    """Return ``(iterations, {slot: fresh arrays})`` from an optimizer state, checked whole.
+
+    ``state`` must be ``{"iterations": int >= 0, "<slot>": [one array per
+    parameter], ...}`` with exactly the ``slots`` that ``owner`` (the
+    optimizer, as named in messages) keeps, each array of its parameter's shape.
+    """
+    if not isinstance(state, Mapping) or "iterations" not in state:
+        raise TypeError(f"state must be a dict with 'iterations' and the slots {list(slots)}, got {state!r}")
+    iterations = check_int("state['iterations']", state["iterations"], 0)
+    unknown = sorted(set(state) - {"iterations", *slots})
+    if unknown:
+        raise ValueError(f"state has entries {unknown} that {owner} does not keep (it keeps {list(slots)})")
+    missing = [slot for slot in slots if slot not in state]
+    if missing:
+        raise ValueError(f"state lacks the slots {missing} that {owner} keeps")
+    return iterations, {slot: check_weights(state[slot], shapes, dtype, f"state[{slot!r}]") for slot in slots}

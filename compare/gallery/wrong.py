@@ -10,6 +10,9 @@ input_error)`` back-propagates the loss gradient ``error = dL/dŷ`` of a batch,
 and ``_train_step(inputs, targets, learning_rate)`` does one batch's forward,
 backward and update and returns its pre-update loss.
 
+The optimizer mistakes swap ``scratch.MLP``'s optimizer for one with another
+update rule and the same slot names, so the harness can copy and compare its state.
+
 This module imports NumPy and ``scratch`` only (no TensorFlow). The Keras-side
 mistakes are in :mod:`compare.gallery.keras_wrong`.
 """
@@ -17,10 +20,12 @@ mistakes are in :mod:`compare.gallery.keras_wrong`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from scratch import MLP
+from scratch import MLP, MLPConfig
+from scratch.optimizers import SGD, Adam, Optimizer
 
 Array = np.ndarray
 
@@ -119,3 +124,99 @@ class Raises(MLP):
 
     def gradients(self, x: Array, y: Array) -> list[Array]:
         raise RuntimeError("boom")
+
+
+# ------------------------------------------------------------ optimizers
+class _PaperAdam(Adam):
+    r"""Adam as the paper's Algorithm 1 writes it: bias-corrected moments, ε added to :math:`\sqrt{\hat v}`.
+
+    .. math::
+
+        m \leftarrow \beta_1 m + (1-\beta_1) g, \quad v \leftarrow \beta_2 v + (1-\beta_2) g^2, \quad
+        w \leftarrow w - \eta \, \frac{m / (1-\beta_1^t)}{\sqrt{v / (1-\beta_2^t)} + \epsilon}
+
+    Keras folds the corrections into :math:`\alpha` instead, which amounts to
+    :math:`\epsilon \sqrt{1-\beta_2^t}` in place of ε here.
+    """
+
+    def update(self, index: int, parameter: Array, gradient: Array, learning_rate: float) -> None:
+        beta_1, beta_2, epsilon = (self.options[k] for k in ("beta_1", "beta_2", "epsilon"))
+        beta_1_power, beta_2_power = _powers(self, parameter.dtype)
+        m, v = self.slot_arrays["momentum"][index], self.slot_arrays["velocity"][index]
+        m[...] = beta_1 * m + (1 - beta_1) * gradient
+        v[...] = beta_2 * v + (1 - beta_2) * gradient**2
+        m_hat, v_hat = m / (1 - beta_1_power), v / (1 - beta_2_power)
+        parameter -= learning_rate * m_hat / (np.sqrt(v_hat) + epsilon)
+
+
+def _powers(adam: Adam, dtype: np.dtype) -> tuple[np.floating, np.floating]:
+    r""":math:`\beta_1^t, \beta_2^t` with β rounded as TensorFlow rounds it, as Keras computes them."""
+    t = dtype.type(adam.iterations + 1)
+    return adam.hyperparameter("beta_1", dtype) ** t, adam.hyperparameter("beta_2", dtype) ** t
+
+
+class _EpsilonInsideRootAdam(Adam):
+    r"""Keras's Adam with ε under the square root: :math:`w \leftarrow w - \alpha m / \sqrt{v + \epsilon}`."""
+
+    def update(self, index: int, parameter: Array, gradient: Array, learning_rate: float) -> None:
+        beta_1, beta_2, epsilon = (self.options[k] for k in ("beta_1", "beta_2", "epsilon"))
+        beta_1_power, beta_2_power = _powers(self, parameter.dtype)
+        alpha = learning_rate * np.sqrt(1 - beta_2_power) / (1 - beta_1_power)
+        m, v = self.slot_arrays["momentum"][index], self.slot_arrays["velocity"][index]
+        m += (gradient - m) * (1 - beta_1)
+        v += (gradient**2 - v) * (1 - beta_2)
+        parameter -= alpha * m / np.sqrt(v + epsilon)
+
+
+class _PyTorchMomentumSGD(SGD):
+    r"""Momentum in PyTorch's form: :math:`v \leftarrow \mu v + g`, :math:`w \leftarrow w - \eta v`.
+
+    Keras keeps :math:`m = -\eta v` instead. While η stays the same the steps
+    are the same; after a change of η, PyTorch's step rescales the whole stored
+    momentum, Keras's only the new gradient.
+    """
+
+    def update(self, index: int, parameter: Array, gradient: Array, learning_rate: float) -> None:
+        v = self.slot_arrays["momentum"][index]
+        v[...] = self.hyperparameter("momentum", parameter.dtype) * v + gradient  # μ rounded as Keras rounds it
+        parameter -= learning_rate * v
+
+
+def _default_optimizer(args: tuple, kwargs: dict[str, Any], default: Any) -> dict[str, Any]:
+    """``kwargs`` with ``optimizer=default`` unless given (or unless the network comes as one ``MLPConfig``)."""
+    return kwargs if len(args) == 1 and isinstance(args[0], MLPConfig) else {"optimizer": default} | kwargs
+
+
+def _swap_optimizer(mlp: MLP, name: str, cls: type[Optimizer]) -> None:
+    """Give ``mlp`` an optimizer of class ``cls`` with its configured arguments (which must be ``name``'s)."""
+    config = dict(mlp.config.optimizer)
+    if config.pop("name") != name:
+        raise ValueError(f"{type(mlp).__name__} needs optimizer={name!r}, got {mlp.config.optimizer['name']!r}")
+    mlp.optimizer = cls(**config)
+    mlp.optimizer.build(mlp.parameters)
+
+
+class TextbookAdam(MLP):
+    r"""Adam from the paper's Algorithm 1 (bias-corrected moments, ε outside :math:`\sqrt{\hat v}`), not Keras's."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **_default_optimizer(args, kwargs, "adam"))
+        _swap_optimizer(self, "adam", _PaperAdam)
+
+
+class AdamEpsilonInsideRoot(MLP):
+    r"""Adam with ε inside the square root, :math:`\sqrt{v + \epsilon}`, where Keras adds it to :math:`\sqrt v`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **_default_optimizer(args, kwargs, "adam"))
+        _swap_optimizer(self, "adam", _EpsilonInsideRootAdam)
+
+
+class PyTorchMomentum(MLP):
+    r"""SGD with momentum kept as PyTorch keeps it (:math:`v = \mu v + g`, step :math:`\eta v`), default μ = 0.9."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **_default_optimizer(args, kwargs, {"name": "sgd", "momentum": 0.9}))
+        if self.config.optimizer["momentum"] == 0:
+            raise ValueError("PyTorchMomentum needs an sgd optimizer with momentum > 0")
+        _swap_optimizer(self, "sgd", _PyTorchMomentumSGD)
