@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from scratch.config import MLPConfig
 from scratch.losses import LOSSES
-from scratch.optimizers import optimizer_spec
+from scratch.optimizers import OPTIMIZERS, optimizer_spec
 
 from . import datasets
 from .harness import SideError, compare
@@ -87,6 +88,55 @@ def add_config_options(group: argparse._ArgumentGroup) -> None:
         group.add_argument(meta["flag"], help=f"{meta['help']}{listed} (default: {shown})", **kwargs)
 
 
+def optimizer_arguments() -> dict[str, Any]:
+    """Every argument some optimizer of :data:`scratch.optimizers.OPTIMIZERS` takes, with an example default."""
+    arguments: dict[str, Any] = {}
+    for cls in OPTIMIZERS.values():
+        arguments |= {name: default for name, default in cls.arguments().items() if name not in arguments}
+    return arguments
+
+
+def add_optimizer_options(group: argparse._ArgumentGroup) -> None:
+    """``--beta-1``, ``--momentum``, ``--nesterov``... one per optimizer argument, and ``--optimizer-config JSON``."""
+    for name, default in optimizer_arguments().items():
+        takers = ", ".join(n for n, cls in OPTIMIZERS.items() if name in cls.arguments())
+        flag = "--" + name.replace("_", "-")
+        if isinstance(default, bool):
+            group.add_argument(flag, dest=f"opt_{name}", action=argparse.BooleanOptionalAction,
+                               default=argparse.SUPPRESS, help=f"({takers})")
+        elif isinstance(default, float):
+            group.add_argument(flag, dest=f"opt_{name}", type=float, default=argparse.SUPPRESS, metavar="X",
+                               help=f"({takers}; Keras's default {default:g})")
+        else:  # hyperparameter_dtype: a dtype name or none
+            group.add_argument(flag, dest=f"opt_{name}", type=lambda t: None if t.lower() == "none" else t,
+                               default=argparse.SUPPRESS, metavar="DTYPE|none",
+                               help=f"({takers}) scratch only: round β/μ through this dtype as TensorFlow does "
+                               f"(default {default}; none: exact)")
+    group.add_argument("--optimizer-config", type=_json_object, default=None, metavar="JSON",
+                       help='the whole optimizer as JSON, e.g. \'{"name": "adam", "beta_1": 0.8}\' (instead of '
+                       "--optimizer and the flags above)")
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON object like {{\"name\": \"adam\"}}, got {text!r}")
+    return value
+
+
+def optimizer_from(args: argparse.Namespace) -> str | dict[str, Any]:
+    """``--optimizer-config``, or ``--optimizer`` with the optimizer flags that were given (absent ones are not set)."""
+    given = {name: getattr(args, f"opt_{name}") for name in optimizer_arguments() if hasattr(args, f"opt_{name}")}
+    if args.optimizer_config is not None:
+        if given or args.optimizer != "sgd":
+            raise UsageError("--optimizer-config replaces --optimizer and the optimizer flags; give one or the other")
+        return args.optimizer_config
+    return {"name": args.optimizer, **given}
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``mlp-compare``."""
     parser = argparse.ArgumentParser(
@@ -100,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (_, help_text) in SUBCOMMANDS.items():
         commands.add_parser(name, help=help_text, add_help=False)
     add_config_options(parser.add_argument_group("network"))
+    add_optimizer_options(parser.add_argument_group("optimizer arguments (Keras's names; each optimizer its own)"))
     train = parser.add_argument_group("training")
     train.add_argument("--epochs", type=int, default=50)
     train.add_argument("--lr", type=float, default=0.1, help="learning rate (default: 0.1)")
@@ -171,6 +222,7 @@ def config_from(args: argparse.Namespace, num_inputs: int, num_outputs: int) -> 
     values = {field.name: getattr(args, field.name) for field in MLPConfig.options()}
     if len(values["activation"]) == 1:
         values["activation"] = values["activation"][0]
+    values["optimizer"] = optimizer_from(args)
     try:
         return MLPConfig(num_inputs, num_outputs=num_outputs, **values)
     except (TypeError, ValueError) as error:
@@ -231,7 +283,9 @@ def config_of(args: argparse.Namespace, config: MLPConfig, num_samples: int) -> 
     if not isinstance(network["activation"], str):
         network["activation"] = ",".join(network["activation"])
     spec = optimizer_spec(config.optimizer)
-    network["optimizer"] = spec if isinstance(spec, str) else ", ".join(f"{k}={v}" for k, v in spec.items())
+    if not isinstance(spec, str):
+        spec = f"{spec.pop('name')} ({', '.join(f'{k}={v}' for k, v in spec.items())})"
+    network["optimizer"] = spec
     network = {"activation": network.pop("activation"), "bias": network.pop("use_bias"), **network}
     return {
         "architecture": "-".join(map(str, config.layer_sizes)),

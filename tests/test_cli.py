@@ -165,3 +165,28 @@ def test_the_default_command_refuses_unknown_options(capsys):
     with pytest.raises(SystemExit) as exited:
         cli.main(["--no-such-option"])
     assert exited.value.code == 2 and "unrecognized arguments: --no-such-option" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("args", "optimizer"), [
+    ([], {"name": "sgd", "momentum": 0.0, "nesterov": False, "hyperparameter_dtype": "float32"}),
+    (["--optimizer", "adam", "--beta-1", "0.8", "--amsgrad"],
+     {"name": "adam", "beta_1": 0.8, "beta_2": 0.999, "epsilon": 1e-7, "amsgrad": True,
+      "hyperparameter_dtype": "float32"}),
+    (["--optimizer", "sgd", "--momentum", "0.9", "--nesterov", "--hyperparameter-dtype", "none"],
+     {"name": "sgd", "momentum": 0.9, "nesterov": True, "hyperparameter_dtype": None}),
+    (["--optimizer-config", '{"name": "rmsprop", "centered": true}'],
+     {"name": "rmsprop", "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7, "centered": True}),
+])
+def test_optimizer_options_build_keras_named_arguments(args, optimizer):
+    parsed = cli.build_parser().parse_args(args)
+    assert dict(cli.config_from(parsed, 2, 1).optimizer) == optimizer
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--optimizer", "sgd", "--beta-1", "0.8"], "optimizer 'sgd' has no argument 'beta_1'"),
+    (["--optimizer", "adam", "--optimizer-config", '{"name": "adam"}'], "--optimizer-config replaces --optimizer"),
+    (["--optimizer", "adam", "--beta-1", "1.5"], "beta_1"),
+])
+def test_bad_optimizer_options_are_one_line_usage_errors(capsys, args, message):
+    code, _, err = run_main(capsys, *args, "--reference", "scratch:MLP", "--epochs", "1", "--repeats", "0")
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
