@@ -68,7 +68,8 @@ def test_the_command_succeeds_with_one_line_per_pitfall(gallery):
 def test_every_mistake_disagrees_and_the_fixes_agree(gallery):
     for p in gallery[2]["pitfalls"]:
         assert p["agrees"] is p["expect_agree"], p["key"]
-    assert {p["key"] for p in gallery[2]["pitfalls"] if p["agrees"]} == {"baseline", "seed_rule_scaled"}
+    agreeing = {p["key"] for p in gallery[2]["pitfalls"] if p["agrees"]}
+    assert agreeing == {"baseline", "seed_rule_scaled", "double_softmax"}
 
 
 @pytest.mark.slow
@@ -191,3 +192,81 @@ def test_only_and_bad_keys(capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["explain", "--only", "no_such_pitfall"])
     assert exit_info.value.code == 2 and "--only takes keys from" in capsys.readouterr().err
+
+
+# --------------------------------------------- optimizers and classification
+def by_hand_forward(weights: list, x: np.ndarray) -> np.ndarray:
+    """The base pair's network (sigmoid hidden layer, biases): the output layer's z."""
+    w0, b0, w1, b1 = (np.array(w) for w in weights)
+    return (1 / (1 + np.exp(-(x @ w0 + b0)))) @ w1 + b1
+
+
+@pytest.mark.slow
+def test_textbook_adam_first_steps_follow_each_formula(gallery):
+    p = pitfall(gallery, "textbook_adam")
+    d = p["details"]
+    g, lr, eps = np.array(d["gradients"][0]), d["learning_rate"], 1e-7
+    beta_1_t, beta_2_t = float(np.float32(0.9)), float(np.float32(0.999))  # βᵗ through float32, as TF rounds them
+    # the paper, t = 1: m̂ = (1 − β₁)g/(1 − β₁ᵗ), v̂ = (1 − β₂)g²/(1 − β₂ᵗ), step −η m̂ / (√v̂ + ε)
+    m_hat, v_hat = 0.1 * g / (1 - beta_1_t), 0.001 * g * g / (1 - beta_2_t)
+    np.testing.assert_allclose(d["textbook_first_step"][0], -lr * m_hat / (np.sqrt(v_hat) + eps), rtol=1e-9)
+    # Keras: α = η √(1 − β₂ᵗ)/(1 − β₁ᵗ), m = (1 − β₁)g, v = (1 − β₂)g², step −α m/(√v + ε)
+    alpha = lr * math.sqrt(1 - beta_2_t) / (1 - beta_1_t)
+    keras_step = -alpha * (0.1 * g) / (np.sqrt(0.001 * g * g) + eps)
+    np.testing.assert_allclose(d["keras_first_step"][0], keras_step, rtol=1e-9)
+    assert not p["agrees"] and p["cause"] == "update step"
+
+
+@pytest.mark.slow
+def test_clipped_bce_against_both_formulas_by_hand(gallery):
+    p = pitfall(gallery, "clipped_bce")
+    d = p["details"]
+    x, _ = pitfalls.pairwise_sums(SETTING.samples, SETTING.seed)
+    y = np.array(d["labels"]).reshape(-1, 1)
+    z = by_hand_forward(d["start_weights"], x)
+    probability = np.clip(1 / (1 + np.exp(-z)), 1e-7, 1 - 1e-7)
+    clipped = np.mean(-(y * np.log(probability) + (1 - y) * np.log(1 - probability)))
+    from_logits = np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+    assert d["clipped_loss"] == pytest.approx(clipped, rel=1e-12)
+    assert d["logits_loss"] == pytest.approx(from_logits, rel=1e-12)
+    assert np.abs(z).max() > 37  # saturated: sigmoid(z) rounds to 1 in float64
+    assert d["clipped_loss"] <= -math.log(1e-7) < d["logits_loss"]
+    assert not p["agrees"] and p["cause"] == "loss function"
+
+
+@pytest.mark.slow
+def test_exact_adam_hyperparameters_disagree_and_tensorflows_rounding_agrees(gallery):
+    p = pitfall(gallery, "float32_hyperparameters")
+    assert p["details"]["beta_1_keras_uses"] == float(np.float32(0.9)) != 0.9
+    assert p["details"]["fix_agrees"] is True and p["agrees"] is False
+    assert 1e-9 < p["discrepancy"] < 1e-3  # far above float64 rounding, far below a wrong formula
+
+
+@pytest.mark.slow
+def test_pytorch_momentum_holds_the_gradient_keras_the_step(gallery):
+    p = pitfall(gallery, "pytorch_momentum")
+    d = p["details"]
+    # v = Σ μᵏ g (PyTorch) and m = −η Σ μᵏ g (Keras): v/m = −1/η, by hand
+    assert d["slot_ratio"] == pytest.approx(-1 / d["learning_rate"], rel=1e-9)
+    assert d["weights_gap_after_rate_change"] > 1e-6
+    assert p["cause"] == "optimizer state" and p["shows_first"].startswith("optimizer momentum")
+
+
+@pytest.mark.slow
+def test_double_softmax_does_not_happen_on_tensorflow(gallery):
+    p = pitfall(gallery, "double_softmax")
+    d = p["details"]
+    x, _ = pitfalls.pairwise_sums(SETTING.samples, SETTING.seed)
+    z = by_hand_forward(d["start_weights"], x)
+    labels = np.array(d["classes"]).argmax(axis=1)
+
+    def crossentropy(logits: np.ndarray) -> float:
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return float(-log_softmax[np.arange(len(labels)), labels].mean())
+
+    probabilities = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    assert d["right_loss"] == pytest.approx(crossentropy(z), rel=1e-12)
+    assert d["double_softmax_loss"] == pytest.approx(crossentropy(z), rel=1e-12)  # the logits, not a 2nd softmax
+    assert abs(crossentropy(probabilities) - crossentropy(z)) > 1e-3  # what a second softmax would have given (1e-2)
+    assert d["keras_warned"] is True and p["agrees"] is True

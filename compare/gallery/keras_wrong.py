@@ -60,3 +60,14 @@ class KerasForgotTheCopy(KerasMLP):
 
     def set_weights(self, weights: Any) -> None:
         pass
+
+
+class KerasDoubleSoftmax(KerasMLP):
+    """A softmax output *and* ``CategoricalCrossentropy(from_logits=True)``: the probabilities go through a
+    second softmax inside the loss."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        with keras_floatx(self.dtype.name):
+            self.model.compile(optimizer=self.model.optimizer, steps_per_execution=self.steps_per_execution,
+                               loss=keras.losses.CategoricalCrossentropy(from_logits=True, dtype=self.dtype.name))

@@ -19,6 +19,7 @@ imports TensorFlow (through ``keras_equiv``).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,8 +34,8 @@ from keras_equiv.floatx import keras_floatx
 from ..harness import SideError, compare
 from ..localise import proportionality
 from ..results import Report
-from .keras_wrong import KERAS_SEED, KerasDefaultBatch, KerasDefaultShuffle, KerasForgotTheCopy
-from .wrong import PlainEpochMean
+from .keras_wrong import KERAS_SEED, KerasDefaultBatch, KerasDefaultShuffle, KerasDoubleSoftmax, KerasForgotTheCopy
+from .wrong import PlainEpochMean, PyTorchMomentum, TextbookAdam
 
 Array = np.ndarray
 
@@ -303,6 +304,98 @@ def run_own_init(p: Pitfall, s: Setting) -> Outcome:
     return outcome_from_report(p, report, keras_initial_weights=keras_initial)
 
 
+# ------------------------------------------- optimizers and classification
+def first_step(side: Any, x: Array, y: Array, learning_rate: float) -> list[Array]:
+    """How one ``train`` step on all of ``(x, y)`` moves each weight (the side's state is left as it was)."""
+    start = side.get_weights(), side.get_optimizer_state()
+    side.train(x, y, 1, learning_rate, batch_size=len(x))
+    moved = [after - before for after, before in zip(side.get_weights(), start[0])]
+    side.set_weights(start[0])
+    side.set_optimizer_state(start[1])
+    return moved
+
+
+def run_textbook_adam(p: Pitfall, s: Setting) -> Outcome:
+    """The paper's Adam (bias-corrected moments) from scratch vs Keras's ``Adam`` (ε added to √v, not √v̂)."""
+    x, y = pairwise_sums(s.samples, s.seed)
+    a = base_mlp(s, cls=TextbookAdam)
+    b = keras_twin(base_mlp(s, optimizer="adam"))
+    learning_rate = s.learning_rate / 50
+    b.set_weights(a.get_weights())
+    gradients = a.gradients(x, y)
+    steps = {"textbook_first_step": first_step(a, x, y, learning_rate), "keras_first_step": first_step(b, x, y,
+                                                                                                       learning_rate)}
+    report = compare(a, b, x, y, epochs=s.epochs, learning_rate=learning_rate, batch_size=s.partial_batch)
+    return outcome_from_report(p, report, learning_rate=learning_rate, gradients=[g.tolist() for g in gradients],
+                               **{k: [w.tolist() for w in v] for k, v in steps.items()},
+                               final_weights_error=final_weights_error(report))
+
+
+def run_clipped_bce(p: Pitfall, s: Setting) -> Outcome:
+    """Saturated sigmoid outputs: a from-scratch BCE on clipped probabilities vs TensorFlow's, from the logits."""
+    x, y = pairwise_sums(s.samples, s.seed)
+    labels = (y[:, :1] > np.median(y[:, :1])).astype(float)  # one 0/1 target: is x0 + x1 above its median?
+    a = base_mlp(s, num_outputs=1, loss="binary_crossentropy", crossentropy_from_logits=False)
+    a.set_weights([w * 30 for w in a.get_weights()])  # outputs far into the sigmoid's flat tails
+    b = keras_twin(base_mlp(s, num_outputs=1, loss="binary_crossentropy"))
+    b.set_weights(a.get_weights())
+    losses = {"clipped_loss": a.evaluate(x, labels), "logits_loss": b.evaluate(x, labels)}
+    start = [w.tolist() for w in a.get_weights()]
+    report = compare(a, b, x, labels, **s.run_kwargs(batch_size=s.partial_batch))
+    outcome = outcome_from_report(p, report, start_weights=start, labels=labels.ravel().tolist(), **losses)
+    outcome.discrepancy = abs(losses["clipped_loss"] - losses["logits_loss"]) / losses["logits_loss"]
+    outcome.discrepancy_label = "rel gap of the starting loss"
+    return outcome
+
+
+def run_float32_hyperparameters(p: Pitfall, s: Setting) -> Outcome:
+    """A float64 Adam whose β₁, β₂ are exact vs TensorFlow's, which rounds them through float32."""
+    x, y = pairwise_sums(s.samples, s.seed)
+    exact = {"name": "adam", "hyperparameter_dtype": None}
+    a, b = base_mlp(s, optimizer=exact), keras_twin(base_mlp(s, optimizer="adam"))
+    learning_rate = s.learning_rate / 50
+    report = compare(a, b, x, y, epochs=s.epochs, learning_rate=learning_rate, batch_size=s.partial_batch)
+    rounded = base_mlp(s, optimizer="adam")  # the fix: round as TensorFlow does (the default)
+    fixed = compare(rounded, keras_twin(rounded), x, y, epochs=s.epochs, learning_rate=learning_rate,
+                    batch_size=s.partial_batch)
+    return outcome_from_report(p, report, beta_1_keras_uses=float(np.float32(0.9)), fix_agrees=fixed.passed,
+                               final_weights_error=final_weights_error(report))
+
+
+def run_pytorch_momentum(p: Pitfall, s: Setting) -> Outcome:
+    """Momentum kept as PyTorch keeps it (v = μv + g, step ηv) vs Keras's (m = μm − ηg): equal at a constant rate."""
+    x, y = pairwise_sums(s.samples, s.seed)
+    momentum = {"name": "sgd", "momentum": 0.9}
+    a, b = base_mlp(s, cls=PyTorchMomentum, optimizer=momentum), keras_twin(base_mlp(s, optimizer=momentum))
+    learning_rate = s.learning_rate / 5
+    report = compare(a, b, x, y, **(s.run_kwargs(batch_size=s.partial_batch) | {"learning_rate": learning_rate}))
+    ratio = proportionality(a.get_optimizer_state()["momentum"], b.get_optimizer_state()["momentum"])
+    for side in (a, b):  # then the rate changes: PyTorch's v carries the old rate's steps at the new rate
+        side.train(x, y, 1, learning_rate / 10, batch_size=s.partial_batch)
+    gap = max(float(np.max(np.abs(wa - wb))) for wa, wb in zip(a.get_weights(), b.get_weights()))
+    outcome = outcome_from_report(p, report, learning_rate=learning_rate, slot_ratio=ratio,
+                                  weights_gap_after_rate_change=gap)
+    outcome.shows_first += f"; after lr ÷ 10 the weights part by {gap:.2g}"
+    return outcome
+
+
+def run_double_softmax(p: Pitfall, s: Setting) -> Outcome:
+    """Keras with a softmax output *and* ``CategoricalCrossentropy(from_logits=True)``: softmax applied twice."""
+    x, y = pairwise_sums(s.samples, s.seed)
+    classes = np.eye(3)[y.argmax(axis=1)]  # which pairwise sum is largest
+    a = base_mlp(s, activation=["sigmoid", "softmax"], loss="categorical_crossentropy")
+    b = keras_twin(a, KerasDoubleSoftmax)
+    b.set_weights(a.get_weights())
+    start = [w.tolist() for w in a.get_weights()]
+    with warnings.catch_warnings(record=True) as caught:  # Keras warns that the softmax's output is no logits
+        warnings.simplefilter("always")
+        losses = {"right_loss": a.evaluate(x, classes), "double_softmax_loss": b.evaluate(x, classes)}
+        report = compare(a, b, x, classes, **s.run_kwargs(batch_size=s.partial_batch))
+    keras_warned = any("from_logits=True" in str(w.message) for w in caught)
+    return outcome_from_report(p, report, start_weights=start, classes=classes.tolist(), keras_warned=keras_warned,
+                               **losses)
+
+
 PITFALLS: list[Pitfall] = [
     Pitfall("baseline", "none: the base pair", "same weights, same math, same order: only rounding differs",
             run_baseline, expect_agree=True),
@@ -324,6 +417,18 @@ PITFALLS: list[Pitfall] = [
             "no bias to copy or learn: the weights cannot even be copied", run_missing_bias),
     Pitfall("own_init", "Keras keeps its own glorot weights (copy forgotten)",
             "two different random starts: different networks from step 0", run_own_init),
+    Pitfall("textbook_adam", "the paper's Adam vs Keras's Adam",
+            "Keras adds ε to √v, not to √v̂: in the paper's terms ε grows by 1/√(1−β₂ᵗ)", run_textbook_adam),
+    Pitfall("clipped_bce", "BCE on clipped probabilities vs TensorFlow's, from the logits",
+            "a saturated sigmoid rounds to 1; the clip caps −log at 16.1, the logits do not", run_clipped_bce),
+    Pitfall("float32_hyperparameters", "exact β₁, β₂ in a float64 Adam vs TensorFlow's",
+            "ops.cast(0.9, float64) goes through float32: β₁ is 0.89999998 in Keras", run_float32_hyperparameters),
+    Pitfall("pytorch_momentum", "momentum in PyTorch's form vs Keras's",
+            "v = μv + g holds the gradient, Keras's m = μm − ηg the step: equal until η changes",
+            run_pytorch_momentum),
+    Pitfall("double_softmax", "softmax output + CategoricalCrossentropy(from_logits=True)",
+            "a second softmax? Not on TensorFlow: Keras reads the softmax's own logits and warns (JAX, "
+            "PyTorch: softmax twice)", run_double_softmax, expect_agree=True),
 ]
 
 
