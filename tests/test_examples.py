@@ -37,7 +37,7 @@ def run_example(name: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
 
 
 def test_every_example_is_tested():
-    tested = {"seed_demo", "seed_keras_demo", "check_your_own_mlp", "digits"}
+    tested = {"seed_demo", "seed_keras_demo", "check_your_own_mlp", "digits", "seed_course_classifier"}
     assert {p.stem for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -88,3 +88,15 @@ def test_digits_without_scikit_learn_says_so(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
     code, out = run_example("digits", monkeypatch, capsys)
     assert code == 0 and out.startswith("skipped:") and "scikit-learn" in out
+
+
+@pytest.mark.keras
+def test_seed_course_classifier_agrees_every_epoch(monkeypatch, capsys):
+    pytest.importorskip("sklearn")
+    code, out = run_example("seed_course_classifier", monkeypatch, capsys)
+    assert code == 0 and "PASS" in out
+    rows = [line.split() for line in out.splitlines() if line[:1].isdigit() and len(line.split()) == 3]
+    assert len(rows) == 3  # SVK_QUICK: 3 epochs, one row each
+    for _, loss_scratch, loss_keras in rows:
+        assert float(loss_scratch) == pytest.approx(float(loss_keras), rel=1e-12)
+    assert "optimizer velocity W0" in out and "accuracy" in out  # Adam's moments and the accuracy were compared
