@@ -6,11 +6,23 @@ initialised, so ``TF_CPP_MIN_LOG_LEVEL`` alone does not silence them. Unless
 the user chose a log level themselves, we set it and hold descriptor 2 on
 ``/dev/null`` for the duration of the import. Python exceptions still reach
 the caller.
+
+One TensorFlow warning is dropped after the import, and only that one:
+"N out of the last M calls to <function ...multi_step_on_iterator> triggered
+tf.function retracing". TensorFlow counts traces per Python *code object*, so
+the compiled training and evaluation functions of every Keras model count as
+one function. Each new model must trace its own functions once, on its first
+``fit`` and ``evaluate``: a program that builds a few models in a row (the
+pitfall gallery, a test suite, a loop over configurations) is warned of
+"retracing" although no function was traced twice. The traces that were
+avoidable are avoided where they happen (see ``KerasMLP.predict``); the tests
+check that one model used with many shapes draws no such warning.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -54,7 +66,16 @@ def _import() -> tuple[ModuleType, ModuleType]:
             f"keras_equiv needs Keras 3 on the TensorFlow backend; found Keras {keras.__version__} "
             f"on {keras.backend.backend()!r} (set KERAS_BACKEND=tensorflow)"
         )
+    tf.get_logger().addFilter(RETRACING_FILTER)
     return tf, keras
 
 
+class _PerModelTracesFilter(logging.Filter):
+    """Drop TensorFlow's "triggered tf.function retracing" warning (see the module docstring)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+RETRACING_FILTER = _PerModelTracesFilter()
 tf, keras = _import()
