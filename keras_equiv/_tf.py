@@ -2,10 +2,12 @@
 
 TensorFlow 2.16+ writes its start-up notes (oneDNN, CUDA drivers, CPU
 features) straight to file descriptor 2 from C++ before ``absl`` logging is
-initialised, so ``TF_CPP_MIN_LOG_LEVEL`` alone does not silence them. Unless
-the user chose a log level themselves, we set it and hold descriptor 2 on
-``/dev/null`` for the duration of the import. Python exceptions still reach
-the caller.
+initialised, so ``TF_CPP_MIN_LOG_LEVEL`` alone does not silence them (whatever
+its value: a level inherited from a parent process that imported this module
+does not either). Unless the user asked for every note
+(``TF_CPP_MIN_LOG_LEVEL=0``), descriptor 2 is held on ``/dev/null`` for the
+duration of the import, and the level defaults to 2. Python exceptions still
+reach the caller.
 
 One TensorFlow warning is dropped after the import, and only that one:
 "N out of the last M calls to <function ...multi_step_on_iterator> triggered
@@ -49,10 +51,9 @@ def _stderr_silenced() -> Iterator[None]:
 
 def _import() -> tuple[ModuleType, ModuleType]:
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    user_chose_level = "TF_CPP_MIN_LOG_LEVEL" in os.environ
-    quiet = contextlib.nullcontext() if user_chose_level else _stderr_silenced()
-    if not user_chose_level:
-        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    wants_every_note = os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "0"
+    quiet = contextlib.nullcontext() if wants_every_note else _stderr_silenced()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         with quiet:
             import keras
