@@ -6,8 +6,11 @@ epochs at learning rate 0.1 and batch size 1. It prints the configuration, the
 equivalence table, a summary of the per-epoch losses, the timings and the
 verdict; ``--json``/``--markdown``/``--csv``/``--plot`` also write files.
 
-Exit status: 0 when every check passes, 1 when any fails (or a side raises),
-2 for usage errors. The sub-commands ``mlp-compare bench ...`` and
+Exit status (:mod:`compare.exits`): 0 when every check passes, 1 when any
+fails (or a side raises), 2 for usage and input errors, 3 when the checks
+passed but a report file could not be written, 130 on Ctrl-C. Report files
+are checked before the run and written by :mod:`compare.outputs`; progress is
+drawn on standard error by :mod:`compare.progress`. The sub-commands ``mlp-compare bench ...`` and
 ``mlp-compare explain ...`` are argparse sub-commands whose modules are
 imported only when chosen; each parses its own options.
 
@@ -22,6 +25,7 @@ import importlib
 import json
 import sys
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from scratch.config import MLPConfig
@@ -29,12 +33,18 @@ from scratch.losses import LOSSES
 from scratch.optimizers import OPTIMIZERS, optimizer_spec
 
 from . import datasets
+from .exits import EPILOG, FAILED, NOT_WRITTEN, PASSED, USAGE, CommandParser, UsageError, guarded, import_problem
 from .harness import SideError, compare
-from .outputs import add_output_options
-from .report import render_text, write_losses_csv, write_markdown, write_plot, write_report_json
+from .outputs import Output, add_output_options, checked_outputs, report_stream, write_outputs
+from .progress import Phases, add_progress_options, no_progress, phases_for
+from .report import render_file, render_text, verdict_lines
 from .results import Report
 
 PROG = "mlp-compare"
+#: The report files the command writes: format -> what it holds.
+OUTPUTS = {"json": "write the report as JSON", "markdown": "write the report as Markdown",
+           "csv": "write both per-epoch loss curves as CSV",
+           "plot": "write an image of both loss curves and their difference"}
 #: sub-command -> (the module whose ``build_parser`` and ``main`` it runs, one line of help)
 SUBCOMMANDS = {
     "bench": ("compare.bench.command", "time scratch and Keras side by side over a sweep of networks"),
@@ -45,15 +55,21 @@ DEFAULT_REFERENCE = "keras_equiv:KerasMLP"
 CONFIG_DEFAULTS = {"hidden_layers": [5], "seed": 0}
 
 
-class UsageError(Exception):
-    """A mistake in the command line the user can fix; reported in one line, exit 2."""
-
-
 # ------------------------------------------------------------- arguments
+def _parts(text: str, example: str) -> list[str]:
+    """``"a, b"`` → ``["a", "b"]``; ``""`` → ``[]``; an empty entry (``"a,,b"``, ``"a,"``) is refused."""
+    if not text.strip():
+        return []
+    parts = [part.strip() for part in text.split(",")]
+    if not all(parts):
+        raise argparse.ArgumentTypeError(f"{text!r} has an empty entry; write e.g. {example}")
+    return parts
+
+
 def _int_list(text: str) -> list[int]:
     """``"5,3"`` → ``[5, 3]``; ``""`` → ``[]``."""
     try:
-        return [int(part) for part in text.split(",") if part.strip()]
+        return [int(part) for part in _parts(text, "5,3")]
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated integers like 5,3 (or '' for none), got {text!r}"
@@ -61,7 +77,7 @@ def _int_list(text: str) -> list[int]:
 
 
 def _name_list(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
+    return _parts(text, "relu,sigmoid")
 
 
 #: How each kind of config field is read from the command line (see ``scratch.config._field``).
@@ -139,11 +155,11 @@ def optimizer_from(args: argparse.Namespace) -> str | dict[str, Any]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``mlp-compare``."""
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog=PROG,
         description="Build a from-scratch MLP and its Keras twin from identical weights, check that forward "
         "outputs, the loss, gradients, per-epoch losses, final weights and optimizer state agree, and time both.",
-        epilog="Exit status: 0 all checks pass, 1 a check fails, 2 usage error.",
+        epilog=EPILOG,
     )
     commands = parser.add_subparsers(dest="command", title="sub-commands (each has its own --help)",
                                      metavar="{" + ",".join(SUBCOMMANDS) + "}")
@@ -162,7 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--samples", type=int, default=None, help="number of samples (default: 1000 for sum, all "
                       "otherwise)")
     data.add_argument("--target-columns", type=_name_list, default=None, metavar="COL[,COL]",
-                      help="CSV target columns (default: the last column)")
+                      help="CSV target columns, by name or 0-based index (default: the last column)")
+    data.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
+                      help="whether the CSV's first row names its columns (default: yes if one of its cells is "
+                      "not a number)")
     sides = parser.add_argument_group("implementations")
     sides.add_argument("--impl", default="scratch:MLP", metavar="MODULE:CLASS",
                        help="the implementation to check, in scratch's place; built like scratch.MLP "
@@ -176,10 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "largest magnitude)")
     check.add_argument("--repeats", type=int, default=5, help="timing repeats, median reported; 0 skips timing "
                        "(default: 5)")
-    add_output_options(check, {"json": "write the report as JSON", "markdown": "write the report as Markdown",
-                               "csv": "write both per-epoch loss curves as CSV",
-                               "plot": "write a PNG of both loss curves and their difference"})
-    check.add_argument("--quiet", action="store_true", help="no progress output")
+    add_output_options(check, OUTPUTS)
+    add_progress_options(check)
     return parser
 
 
@@ -211,6 +228,8 @@ def load_class(spec: str, option: str) -> type:
         module = importlib.import_module(module_name)
     except ImportError as error:
         raise UsageError(f"{option} {spec}: cannot import {module_name!r}: {error}") from None
+    except Exception as error:  # the module itself is broken: a syntax error, or its code raised
+        raise UsageError(f"{option} {spec}: cannot import {module_name!r}: {import_problem(error)}") from None
     cls = getattr(module, class_name, None)
     if not isinstance(cls, type):
         raise UsageError(f"{option} {spec}: module {module_name!r} has no class {class_name!r}")
@@ -302,28 +321,41 @@ def config_of(args: argparse.Namespace, config: MLPConfig, num_samples: int) -> 
 
 
 # ---------------------------------------------------------------- running
-def run(args: argparse.Namespace, progress: bool) -> Report:
+def run(args: argparse.Namespace, progress: Phases = no_progress) -> Report:
     """Load the data, build both sides, compare, time; return the report."""
-    if args.plot:
-        _require_matplotlib()
-    try:
-        x, y = datasets.load(args.dataset, samples=args.samples, seed=args.seed, dtype=args.dtype,
-                             target_columns=args.target_columns, targets=LOSSES[args.loss].targets)
-    except datasets.DatasetError as error:
-        raise UsageError(str(error)) from None
+    x, y = load_data(args)
     num_outputs = y.shape[1] if y.ndim == 2 else datasets.CLASSES.get(args.dataset, int(y.max()) + 1)
     config = config_from(args, x.shape[1], num_outputs)
-    a, b = build_pair(args, config)
-    _say(progress, f"comparing {type(a).__name__} and {type(b).__name__}: training {args.epochs} epochs each")
+    with progress(f"loading {args.impl} and {args.reference}"):
+        a, b = build_pair(args, config)
     report = compare(a, b, x, y, epochs=args.epochs, learning_rate=args.lr, batch_size=args.batch_size,
-                     shuffle=args.shuffle, rtol=args.rtol, atol=args.atol, verbose=progress)
+                     shuffle=args.shuffle, rtol=args.rtol, atol=args.atol, progress=progress)
     report.config = config_of(args, config, len(x))
     if args.repeats > 0:
-        from .bench.timing import time_both
-        _say(progress, f"timing: median of {args.repeats} repeats")
-        report.timings = time_both(a, b, x, y, learning_rate=args.lr, batch_size=args.batch_size,
-                                   repeats=args.repeats)
+        from .bench.timing import OPERATIONS, time_both
+
+        with progress(f"timing: median of {args.repeats} repeats", total=2 * len(OPERATIONS) * (args.repeats + 1),
+                      unit="run") as advance:
+            report.timings = time_both(a, b, x, y, learning_rate=args.lr, batch_size=args.batch_size,
+                                       repeats=args.repeats, advance=advance)
     return report
+
+
+def load_data(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The data set the command line names; its size said up front when large, a short file warned about."""
+    note = datasets.size_note(args.dataset, args.samples, args.dtype, args.epochs, args.batch_size)
+    try:
+        if note:
+            _warn(note, "note")
+        return datasets.load(args.dataset, samples=args.samples, seed=args.seed, dtype=args.dtype,
+                             target_columns=args.target_columns, header=args.header, warn=_warn,
+                             targets=LOSSES[args.loss].targets)
+    except datasets.DatasetError as error:
+        raise UsageError(str(error)) from None
+
+
+def _warn(message: str, kind: str = "warning") -> None:
+    print(f"{PROG}: {kind}: {message}", file=sys.stderr, flush=True)
 
 
 def _require_matplotlib() -> None:
@@ -333,20 +365,15 @@ def _require_matplotlib() -> None:
         raise UsageError("--plot needs matplotlib: pip install 'scratch-vs-keras[plot]'") from None
 
 
-def _say(progress: bool, message: str) -> None:
-    if progress:
-        print(message, file=sys.stderr, flush=True)
-
-
-def write_files(args: argparse.Namespace, report: Report) -> None:
-    """Every file asked for, each written atomically."""
-    for path, writer in ((args.json, write_report_json), (args.markdown, write_markdown),
-                         (args.csv, write_losses_csv), (args.plot, write_plot)):
-        if path:
-            try:
-                writer(path, report)
-            except OSError as error:
-                raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
+def write_reports(report: Report, outputs: list[Output]) -> int:
+    """Write every report file asked for; the exit status, with one line if any could not be written."""
+    status = PASSED if report.passed else FAILED
+    written = write_outputs({output: partial(render_file, report=report) for output in outputs})
+    if not written.failed:
+        return status
+    print(f"{PROG}: error: {written.summary()} (the comparison itself: {verdict_lines(report)[0]})",
+          file=sys.stderr)
+    return NOT_WRITTEN if status == PASSED else status
 
 
 def run_subcommand(name: str, argv: list[str]) -> int:
@@ -356,7 +383,11 @@ def run_subcommand(name: str, argv: list[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``mlp-compare``; returns the exit status."""
+    """Entry point of ``mlp-compare``; returns the exit status (see :mod:`compare.exits`)."""
+    return guarded(PROG, lambda: _main(argv))
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args, rest = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
     if args.command is not None:
@@ -364,18 +395,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     _validate(parser, args)
-    progress = not args.quiet and sys.stdout.isatty()
     try:
-        report = run(args, progress)
-        print(render_text(report), end="")
-        write_files(args, report)
+        outputs = checked_outputs(args, list(OUTPUTS))
+        if args.plot:
+            _require_matplotlib()
+        report = run(args, phases_for(args))
     except UsageError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 2
+        return USAGE
     except SideError as error:
         print(f"{PROG}: FAIL: {error}", file=sys.stderr)
-        return 1
-    return 0 if report.passed else 1
+        return FAILED
+    print(render_text(report), end="", file=report_stream(outputs))
+    return write_reports(report, outputs)
 
 
 if __name__ == "__main__":

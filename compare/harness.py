@@ -20,6 +20,7 @@ True
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -29,6 +30,7 @@ from scratch.protocol import ComparableMLP, HasOptimizerState
 
 from . import localise
 from .localise import Run, Snapshot
+from .progress import Phases, no_progress
 from .report import table
 from .results import Check, Report
 from .tolerances import Measurement, Tolerance, comparison_dtype, measure, tolerance_for
@@ -133,6 +135,7 @@ def compare(
     atol: float | None = None,
     verbose: bool = False,
     localise_failures: bool = True,
+    progress: Phases = no_progress,
 ) -> Report:
     """Check that ``a`` and ``b`` compute the same thing from the same weights.
 
@@ -152,6 +155,10 @@ def compare(
         Passed to both ``train`` calls (one line per epoch).
     localise_failures : bool
         When a check fails, replay the training to find where and why.
+    progress : Phases
+        Shows each side's training (and the localisation) as a phase (see
+        :mod:`compare.progress`); a side whose ``train`` has a ``progress``
+        parameter reports its samples, for the others the phase shows the time.
 
     Returns
     -------
@@ -197,10 +204,11 @@ def compare(
     grads_a = _call("gradients", names[0], a.gradients, x, y)
     grads_b = _call("gradients", names[1], b.gradients, x, y)
     report.checks += measure_lists("gradient", grads_a, grads_b, run.parameter_names, run.tolerance)
-    run = _train_both(run, report, verbose)
+    run = _train_both(run, report, verbose, progress)
     if not report.passed and localise_failures:
-        report.localisation = localise.diagnose(run, report)
-        _restore(run)
+        with progress("localising the first disagreement"):
+            report.localisation = localise.diagnose(run, report)
+            _restore(run)
     return report
 
 
@@ -231,12 +239,9 @@ def _accuracy_check(run: Run) -> list[Check]:
     return [Check.from_measurement("accuracy", measure(np.float64(values[0]), np.float64(values[1]), run.tolerance))]
 
 
-def _train_both(run: Run, report: Report, verbose: bool) -> Run:
+def _train_both(run: Run, report: Report, verbose: bool, progress: Phases = no_progress) -> Run:
     """Train both sides from the copied state; add the loss, final-weight and optimizer-state checks."""
-    kwargs = dict(batch_size=run.batch_size, shuffle=run.shuffle, verbose=verbose)
-    train_args = (run.x, run.y, run.epochs, run.learning_rate)
-    report.losses_a = [float(v) for v in _call("train", run.names[0], run.sides[0].train, *train_args, **kwargs)]
-    report.losses_b = [float(v) for v in _call("train", run.names[1], run.sides[1].train, *train_args, **kwargs)]
+    report.losses_a, report.losses_b = (_train(run, index, verbose, progress) for index in (0, 1))
     if len(report.losses_a) != len(report.losses_b):
         note = f"a returned {len(report.losses_a)} epoch losses, b {len(report.losses_b)}"
         report.checks.append(Check.failed("epoch losses", run.tolerance.rtol, note))
@@ -249,6 +254,27 @@ def _train_both(run: Run, report: Report, verbose: bool) -> Run:
     if finals[0].optimizer_state is not None and finals[1].optimizer_state is not None:
         report.checks += optimizer_checks(finals[0].optimizer_state, finals[1].optimizer_state, run)
     return dataclasses.replace(run, losses=(report.losses_a, report.losses_b), finals=finals)
+
+
+def _train(run: Run, index: int, verbose: bool, progress: Phases) -> list[float]:
+    """One side's training run, shown as a phase; its per-epoch losses."""
+    side, name = run.sides[index], run.names[index]
+    counted = takes_progress(side.train)
+    total = run.epochs * len(run.x) if counted else None
+    with progress(f"training {name}", total=total, unit="sample") as advance:
+        kwargs = dict(batch_size=run.batch_size, shuffle=run.shuffle, verbose=verbose)
+        if counted:
+            kwargs["progress"] = advance
+        losses = _call("train", name, side.train, run.x, run.y, run.epochs, run.learning_rate, **kwargs)
+    return [float(v) for v in losses]
+
+
+def takes_progress(train: Callable[..., Any]) -> bool:
+    """Whether a ``train`` method has a ``progress`` parameter (beyond the protocol: scratch's and Keras's do)."""
+    try:
+        return "progress" in inspect.signature(train).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def optimizer_checks(state_a: dict, state_b: dict, run: Run) -> list[Check]:

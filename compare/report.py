@@ -8,10 +8,10 @@ Markdown table), :func:`json_ready`, :func:`atomic_write` and
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
-import textwrap
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from tabulate import tabulate
 
 from scratch.files import atomic_writer
 
+from .outputs import Output, write_output
 from .results import Report
 
 #: How many epochs the summary shows at each end of the loss curves.
@@ -66,7 +67,7 @@ def json_ready(value: Any) -> Any:
 
 def write_json(path: str | os.PathLike, value: Any) -> None:
     """``value`` as indented strict JSON, written atomically."""
-    atomic_write(path, json.dumps(json_ready(value), indent=2, allow_nan=False) + "\n")
+    atomic_write(path, json_text(value))
 
 
 def _number(value: float) -> str:
@@ -123,11 +124,26 @@ def timings_frame(report: Report) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------ text blocks
-def header_lines(report: Report) -> list[str]:
-    """``a vs b`` and the configuration, ``key: value`` pairs."""
-    config = ", ".join(f"{key} {value}" for key, value in report.config.items())
+def header_lines(report: Report, width: int = 100) -> list[str]:
+    """``a vs b`` and the configuration's ``key value`` pairs, as many to a line as fit; no pair is split."""
     lines = [f"{report.names[0]} vs {report.names[1]} (compared in {report.dtype})"]
-    return lines + textwrap.wrap(config, width=100)
+    pairs = [f"{key} {value}" for key, value in report.config.items()]
+    current = ""
+    for number, pair in enumerate(pairs):
+        pair += "," if number < len(pairs) - 1 else ""
+        if current and len(current) + 1 + len(pair) > width:
+            lines.append(current)
+            current = pair
+        else:
+            current = f"{current} {pair}" if current else pair
+    return lines + ([current] if current else [])
+
+
+def header_frame(report: Report) -> pd.DataFrame:
+    """The header as a table of settings: what is compared, then one row per configuration key."""
+    rows = [("compared", f"{report.names[0]} vs {report.names[1]} (in {report.dtype})"),
+            *((str(key), str(value)) for key, value in report.config.items())]
+    return pd.DataFrame(rows, columns=["setting", "value"])
 
 
 def verdict_lines(report: Report) -> list[str]:
@@ -165,7 +181,7 @@ def table(report: Report) -> str:
 def render_markdown(report: Report) -> str:
     """The same report as Markdown (fit for a CI job summary)."""
     verdict = verdict_lines(report)
-    parts = [f"## {'✅' if report.passed else '❌'} {verdict[0]}", "", *(f"- {line}" for line in header_lines(report)),
+    parts = [f"## {'✅' if report.passed else '❌'} {verdict[0]}", "", frame_table(header_frame(report), markdown=True),
              "", "### Equivalence", "", frame_table(checks_frame(report), markdown=True)]
     if len(verdict) > 1:
         parts += ["", "### Localisation", "", *(f"- {line.strip()}" for line in verdict[1:])]
@@ -204,23 +220,58 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ files
+def json_text(value: Any) -> str:
+    """``value`` as indented strict JSON text."""
+    return json.dumps(json_ready(value), indent=2, allow_nan=False) + "\n"
+
+
+def losses_csv(report: Report) -> str:
+    """Every epoch's loss on both sides and their absolute difference, as CSV at full precision."""
+    return losses_frame(report).to_csv(index=False, float_format="%.17g")
+
+
+def render_file(output: Output, report: Report) -> str | bytes:
+    """The content of one report file of ``mlp-compare`` (by the output's format)."""
+    if output.format == "json":
+        return json_text(report_dict(report))
+    if output.format == "markdown":
+        return render_markdown(report)
+    if output.format == "csv":
+        return losses_csv(report)
+    return plot_image(report, output.image_format)
+
+
 def write_markdown(path: str | os.PathLike, report: Report) -> None:
-    atomic_write(path, render_markdown(report))
+    write_output(Output("markdown", str(path)), render_markdown(report))
 
 
 def write_report_json(path: str | os.PathLike, report: Report) -> None:
-    write_json(path, report_dict(report))
+    write_output(Output("json", str(path)), json_text(report_dict(report)))
 
 
 def write_losses_csv(path: str | os.PathLike, report: Report) -> None:
     """Every epoch's loss on both sides and their absolute difference."""
-    atomic_write(path, losses_frame(report).to_csv(index=False, float_format="%.17g"))
+    write_output(Output("csv", str(path)), losses_csv(report))
 
 
 def write_plot(path: str | os.PathLike, report: Report) -> None:
-    """Both loss curves overlaid (top) and their absolute difference on a log axis (bottom), one PNG.
+    """:func:`plot_image` written to ``path``, as PNG, SVG or PDF after the file name's ending."""
+    output = Output("plot", str(path))
+    write_output(output, plot_image(report, output.image_format))
 
-    Needs matplotlib (the ``plot`` extra); uses the non-interactive Agg backend.
+
+def figure_bytes(figure: Any, image_format: str) -> bytes:
+    """A matplotlib figure saved as ``png``, ``svg`` or ``pdf``."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=image_format, dpi=100)
+    return buffer.getvalue()
+
+
+def plot_image(report: Report, image_format: str = "png") -> bytes:
+    """Both loss curves overlaid (top) and their absolute difference on a log axis (bottom), one image.
+
+    Needs matplotlib (the ``plot`` extra); draws without a display (a bare
+    ``Figure``, no ``pyplot``).
     """
     import matplotlib
 
@@ -247,5 +298,4 @@ def write_plot(path: str | os.PathLike, report: Report) -> None:
     elif np.any(diff == 0):
         bottom.text(0.99, 0.97, f"gaps: {int(np.sum(diff == 0))} epochs with bit-identical losses",
                     transform=bottom.transAxes, ha="right", va="top", fontsize="small")
-    with atomic_writer(path, "wb") as file:
-        figure.savefig(file, format="png", dpi=100)
+    return figure_bytes(figure, image_format)

@@ -2,15 +2,29 @@
 
 TensorFlow 2.16+ writes its start-up notes (oneDNN, CUDA drivers, CPU
 features) straight to file descriptor 2 from C++ before ``absl`` logging is
-initialised, so ``TF_CPP_MIN_LOG_LEVEL`` alone does not silence them. Unless
-the user chose a log level themselves, we set it and hold descriptor 2 on
-``/dev/null`` for the duration of the import. Python exceptions still reach
-the caller.
+initialised, so ``TF_CPP_MIN_LOG_LEVEL`` alone does not silence them (whatever
+its value: a level inherited from a parent process that imported this module
+does not either). Unless the user asked for every note
+(``TF_CPP_MIN_LOG_LEVEL=0``), descriptor 2 is held on ``/dev/null`` for the
+duration of the import, and the level defaults to 2. Python exceptions still
+reach the caller.
+
+One TensorFlow warning is dropped after the import, and only that one:
+"N out of the last M calls to <function ...multi_step_on_iterator> triggered
+tf.function retracing". TensorFlow counts traces per Python *code object*, so
+the compiled training and evaluation functions of every Keras model count as
+one function. Each new model must trace its own functions once, on its first
+``fit`` and ``evaluate``: a program that builds a few models in a row (the
+pitfall gallery, a test suite, a loop over configurations) is warned of
+"retracing" although no function was traced twice. The traces that were
+avoidable are avoided where they happen (see ``KerasMLP.predict``); the tests
+check that one model used with many shapes draws no such warning.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -37,10 +51,9 @@ def _stderr_silenced() -> Iterator[None]:
 
 def _import() -> tuple[ModuleType, ModuleType]:
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    user_chose_level = "TF_CPP_MIN_LOG_LEVEL" in os.environ
-    quiet = contextlib.nullcontext() if user_chose_level else _stderr_silenced()
-    if not user_chose_level:
-        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    wants_every_note = os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "0"
+    quiet = contextlib.nullcontext() if wants_every_note else _stderr_silenced()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         with quiet:
             import keras
@@ -54,7 +67,16 @@ def _import() -> tuple[ModuleType, ModuleType]:
             f"keras_equiv needs Keras 3 on the TensorFlow backend; found Keras {keras.__version__} "
             f"on {keras.backend.backend()!r} (set KERAS_BACKEND=tensorflow)"
         )
+    tf.get_logger().addFilter(RETRACING_FILTER)
     return tf, keras
 
 
+class _PerModelTracesFilter(logging.Filter):
+    """Drop TensorFlow's "triggered tf.function retracing" warning (see the module docstring)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+RETRACING_FILTER = _PerModelTracesFilter()
 tf, keras = _import()

@@ -8,7 +8,7 @@ protocol and the copying of weights both ways.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -174,11 +174,19 @@ class KerasMLP(Configured):
         return outputs[0] if inputs.ndim == 1 else outputs
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """``model.predict(x)``: what users call; the same numbers as ``forward``."""
-        inputs = self._inputs(x)
+        """``model.predict(x)``: what users call; the same numbers as ``forward``.
+
+        All of ``x`` is one batch, as in ``forward``. With Keras's default
+        ``batch_size=32`` and ``steps_per_execution > 1``, ``predict`` hands its
+        compiled function a list of batches whose length depends on ``len(x)``,
+        so each new length traced the function again (TensorFlow's "triggered
+        tf.function retracing" warning); one batch of any length is traced at
+        most twice (the second trace leaves the batch dimension open).
+        """
+        inputs = np.atleast_2d(self._inputs(x))
         with keras_floatx(self.dtype.name):
-            outputs = self.model.predict(np.atleast_2d(inputs), verbose=0)
-        return outputs[0] if inputs.ndim == 1 else outputs
+            outputs = self.model.predict(inputs, batch_size=len(inputs), verbose=0)
+        return outputs[0] if np.ndim(x) == 1 else outputs
 
     def gradients(self, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
         """``dLoss/dθ`` by ``tf.GradientTape`` over the model's own compiled loss."""
@@ -203,14 +211,17 @@ class KerasMLP(Configured):
         return {name: float(value) for name, value in logs.items()}
 
     def train(self, x: np.ndarray, y: np.ndarray, epochs: int, learning_rate: float, batch_size: int = 1,
-              shuffle: int | None = None, verbose: bool = False) -> list[float]:
+              shuffle: int | None = None, verbose: bool = False,
+              progress: Callable[[int], None] | None = None) -> list[float]:
         """``model.fit`` with ``shuffle=False``, returning ``History.history["loss"]``.
 
         With ``shuffle=None`` this is one ``fit(x, y, batch_size, epochs,
         shuffle=False)`` call. With an int ``shuffle`` Keras must see the
         scratch side's order, so each epoch is one ``fit`` call on the samples
         permuted by :func:`scratch.batching.epoch_orders` (``initial_epoch``
-        keeps the epoch count running).
+        keeps the epoch count running). ``progress``, if given, is called with
+        the number of samples trained since its last call, each time ``fit``
+        returns from its compiled steps (every ``steps_per_execution`` batches).
         """
         inputs, targets = self._checked_pair(x, y)
         epochs = check.check_epochs(epochs)
@@ -221,7 +232,8 @@ class KerasMLP(Configured):
             batch_size=batch_size,
             shuffle=False,
             verbose=2 if verbose else 0,
-            callbacks=[StopOnNonFiniteLoss()],
+            callbacks=[StopOnNonFiniteLoss()] + ([] if progress is None else [
+                ReportProgress(progress, batch_size, len(inputs))]),
         )
         with keras_floatx(self.dtype.name):
             self.model.optimizer.learning_rate = learning_rate
@@ -243,6 +255,24 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         if logs and not math.isfinite(float(logs.get("loss", 0.0))):
             self.model.stop_training = True
+
+
+class ReportProgress(keras.callbacks.Callback):
+    """Tell ``progress(n)`` how many more samples ``fit`` has trained, as its batches end."""
+
+    def __init__(self, progress: Callable[[int], None], batch_size: int, num_samples: int) -> None:
+        super().__init__()
+        self.progress, self.batch_size, self.num_samples = progress, batch_size, num_samples
+        self.done = 0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.done = 0
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        done = min((batch + 1) * self.batch_size, self.num_samples)
+        if done > self.done:
+            self.progress(done - self.done)
+            self.done = done
 
 
 def _finite_losses(losses: Sequence[float], first_epoch: int = 1) -> list[float]:

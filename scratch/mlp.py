@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -189,7 +189,8 @@ class MLP(Configured):
         self.optimizer.apply(self.parameters, self.parameter_gradients, learning_rate)
 
     def train(self, x: Array, y: Array, epochs: int, learning_rate: float, batch_size: int = 1,
-              shuffle: int | None = None, verbose: bool = False) -> list[float]:
+              shuffle: int | None = None, verbose: bool = False,
+              progress: Callable[[int], None] | None = None) -> list[float]:
         """Mini-batch training with the semantics of Keras ``fit``.
 
         Each epoch walks the samples in batches of ``batch_size`` (the last one
@@ -213,6 +214,9 @@ class MLP(Configured):
             of :func:`scratch.batching.epoch_orders`.
         verbose : bool
             Print one line per epoch, like Keras.
+        progress : callable, optional
+            Called with each batch's number of samples once it is trained
+            (a progress bar's ``update``); not part of the comparison protocol.
 
         Returns
         -------
@@ -248,6 +252,8 @@ class MLP(Configured):
                             f"the loss is {loss}; try a smaller learning_rate"
                         )
                     loss_sum += loss * (batch.stop - batch.start)
+                    if progress is not None:
+                        progress(batch.stop - batch.start)
                 history.append(loss_sum / num_samples)
                 if verbose:
                     print(f"Epoch {epoch}/{epochs} - loss: {history[-1]:.4f}")

@@ -33,6 +33,8 @@ from compare.bench.cases import (
 )
 from compare.bench.command import DEFAULT_MAX_STEPS, main
 from compare.bench.measuring import Row, add_ratios, gflops, samples_per_second
+from compare.bench.render import rows_frame
+from compare.bench.sweep import CaseResult, peak_reliable, timing_notes
 
 BIG = (784, 512, 512, 10)
 
@@ -177,13 +179,14 @@ def test_smoke_prints_one_table_with_the_machine(smoke):
     assert "machine: " in text and "BLAS: " in text and "TensorFlow " in text and "Keras " in text
     assert "float32" in text and "GFLOP/s" in text  # both GEMM peaks are stated
     assert "sweep took" in text and "load average" in text
+    assert "MISSED" not in text and "targets" not in text and " met" not in text  # no internal goals in users' output
 
 
 @pytest.mark.keras
 @pytest.mark.slow
 def test_smoke_json(smoke):
     document = json.loads(smoke[2]["json"].read_text())
-    assert set(document) >= {"machine", "gemm_peak_gflops", "settings", "cases", "targets", "notes"}
+    assert set(document) == {"machine", "gemm_peak_gflops", "percent_of_peak_reliable", "settings", "cases", "notes"}
     assert {"cpu", "logical_cores", "blas", "numpy", "tensorflow", "keras"} <= set(document["machine"])
     assert set(document["gemm_peak_gflops"]) == {"float32", "float64"}
     (case,) = document["cases"]
@@ -212,6 +215,40 @@ def test_smoke_csv_and_markdown(smoke):
     assert "`mlp-compare bench --quick --networks 2-3-1" in markdown
     assert "### 2-3-1 sigmoid" in markdown and "| implementation" in markdown and "- machine: " in markdown
     assert paths["plot"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ------------------------------------------- percentages of a peak that moved
+def _result(percent_of_peak: float) -> CaseResult:
+    """One case with one row at ``percent_of_peak`` of a 100 GFLOP/s peak."""
+    case = build_cases([(2, 5, 1)], [1], ["float64"], 1000, 1000)[0][0]
+    per_sample = flops_per_sample((2, 5, 1), TRAIN)
+    seconds = 1000 * per_sample / (percent_of_peak * 1e9)  # 1000 samples at percent_of_peak % of 100 GFLOP/s
+    row = Row(SCRATCH_LOOP, TRAIN, seconds=[seconds], samples=1000, flops_per_sample=per_sample, peak_gflops=100.0)
+    return CaseResult(case, [row])
+
+
+@pytest.mark.parametrize(
+    ("end_peak", "percent", "reliable", "why"),
+    [
+        (95.0, 42.0, True, None),  # the peak held (within 15%) and the row is below it
+        (40.0, 42.0, False, "the GEMM peak changed during the sweep (float64 100 → 40 GFLOP/s)"),
+        (100.0, 210.0, False, "rows above 100% of the GEMM peak, which cannot be: 2-5-1 scratch batch-1 loop"),
+    ],
+)
+def test_percent_of_peak_is_shown_only_when_it_can_be_true(end_peak, percent, reliable, why):
+    info = {"gemm_peak_gflops_at_end": {"float64": end_peak}}
+    peaks = {"float64": 100.0, "float32": 100.0}
+    results = [_result(percent)]
+    assert results[0].rows[0].percent_of_peak == pytest.approx(percent)
+    assert peak_reliable(info, peaks, results) is reliable
+    shown = rows_frame(results[0], show_percent=reliable)["% f64 peak"][0]
+    assert shown == (f"{percent:.0f}" if reliable else "—")
+    notes = timing_notes(1.0, 1, info, peaks, results)
+    if why is None:
+        assert not any("WARNING" in note for note in notes)
+    else:
+        (warning,) = [note for note in notes if why in note]
+        assert "percentages of the peak are unreliable and not shown" in warning
 
 
 def test_report_into_a_missing_folder_is_a_usage_error_before_any_timing(tmp_path, capsys):

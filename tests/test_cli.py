@@ -1,14 +1,24 @@
 """The mlp-compare command: exit statuses, reports, files, error messages.
 
 Subprocess runs start TensorFlow (~4 s each), so there are few of them, on
-small data; the error paths never reach TensorFlow and run in-process.
+small data, each checking several things; the error paths never reach
+TensorFlow and run in-process.
 """
 
+import fcntl
 import json
 import os
+import re
+import select
 import shutil
+import signal
+import stat
+import struct
 import subprocess
 import sys
+import termios
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -27,13 +37,30 @@ def run_cli(*args, tmp_path, env_extra=None, module=False):
 
 
 # ------------------------------------------------------- through TensorFlow
+#: What TensorFlow and absl write when they are not kept quiet (log prefixes, the retracing warning, notes).
+TENSORFLOW_NOISE = ("WARNING:tensorflow", "tf.function", "retracing", "oneDNN", "cuda", "absl", "I0000", "W0000",
+                    "E0000", "tensorflow/core")
+
+
+def assert_no_tensorflow_noise(text: str) -> None:
+    found = [word for word in TENSORFLOW_NOISE if word.lower() in text.lower()]
+    assert not found, f"TensorFlow log text {found} in:\n{text}"
+
+
 @pytest.mark.keras
 @pytest.mark.slow
 def test_default_run_passes_and_writes_every_report(tmp_path):
-    result = run_cli("--json", "r.json", "--markdown", "r.md", "--csv", "l.csv", "--plot", "p.png",
-                     tmp_path=tmp_path)
+    """The default run, its JSON on stdout (``-``), Markdown through a symlink, CSV into a FIFO, a PDF plot."""
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "r.md").symlink_to(tmp_path / "kept" / "report.md")
+    os.mkfifo(tmp_path / "losses.csv")
+    received = []
+    reader = threading.Thread(target=lambda: received.append((tmp_path / "losses.csv").read_text()))
+    reader.start()
+    result = run_cli("--json", "-", "--markdown", "r.md", "--csv", "losses.csv", "--plot", "p.pdf", tmp_path=tmp_path)
+    reader.join(timeout=10)
     assert result.returncode == 0, result.stdout + result.stderr
-    doc = json.loads((tmp_path / "r.json").read_text())
+    doc = json.loads(result.stdout)  # standard output carries the JSON and nothing else
     assert doc["passed"] is True
     assert doc["config"]["architecture"] == "2-5-1" and doc["config"]["samples"] == 1000
     assert doc["config"]["epochs"] == 50 and doc["config"]["batch_size"] == 1 and doc["config"]["bias"] is False
@@ -43,13 +70,73 @@ def test_default_run_passes_and_writes_every_report(tmp_path):
         "optimizer iterations"]
     assert len(doc["losses"]["a"]) == len(doc["losses"]["b"]) == 50
     assert {t["operation"] for t in doc["timings"]} == {"forward", "gradients", "train epoch"}
-    assert "PASS: all 9 checks agree" in result.stdout and "timing" in result.stdout
-    assert (tmp_path / "r.md").read_text().startswith("## ✅ PASS")
-    assert len((tmp_path / "l.csv").read_text().splitlines()) == 51
-    png = (tmp_path / "p.png").read_bytes()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
-    assert sorted(os.listdir(tmp_path)) == ["l.csv", "p.png", "r.json", "r.md"]  # no temporary files left
-    assert "comparing" not in result.stderr and "Epoch 1/50" not in result.stdout  # no progress off a terminal
+    assert "PASS: all 9 checks agree" in result.stderr and "timing" in result.stderr  # the report, on stderr
+    assert (tmp_path / "r.md").is_symlink() and (tmp_path / "r.md").read_text().startswith("## ✅ PASS")
+    assert re.search(r"^\| architecture +\| 2-5-1 +\|$", (tmp_path / "r.md").read_text(), re.MULTILINE)
+    assert len(received[0].splitlines()) == 51 and stat.S_ISFIFO(os.stat(tmp_path / "losses.csv").st_mode)
+    assert (tmp_path / "p.pdf").read_bytes()[:5] == b"%PDF-"
+    assert sorted(os.listdir(tmp_path)) == ["kept", "losses.csv", "p.pdf", "r.md"]  # no temporary files left
+    assert os.listdir(tmp_path / "kept") == ["report.md"]
+    assert "training" not in result.stderr and "Epoch 1/50" not in result.stderr  # no progress off a terminal
+    assert_no_tensorflow_noise(result.stderr)
+
+
+def run_in_terminal(command: list[str], cwd: Path, timeout: float = 120) -> tuple[int, str]:
+    """Run ``command`` with a pseudo-terminal as stdin, stdout and stderr; its exit status and all it wrote."""
+    leader, follower = os.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))  # 40 rows, 100 columns
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    process = subprocess.Popen(command, stdin=follower, stdout=follower, stderr=follower, cwd=cwd, env=env)
+    os.close(follower)
+    chunks, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if select.select([leader], [], [], 0.5)[0]:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed: the command ended
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        elif process.poll() is not None:
+            break
+    process.wait(timeout=10)
+    os.close(leader)
+    return process.returncode, b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.mark.keras
+@pytest.mark.slow
+def test_a_terminal_sees_progress_lines_that_update_in_place_and_then_only_the_report(tmp_path):
+    code, screen = run_in_terminal([sys.executable, "-m", "compare", "--samples", "1000", "--epochs", "3",
+                                    "--repeats", "1"], tmp_path)
+    assert code == 0, screen
+    assert screen.count("\n") <= 40, screen  # the report alone: no line per epoch
+    assert "training scratch.MLP:" in screen and "training keras_equiv.KerasMLP:" in screen
+    assert "sample/s" in screen and "\r" in screen.replace("\r\n", "")  # tqdm redraws its line in place
+    assert "Epoch 1/3" not in screen and "PASS: all 9 checks agree" in screen
+    assert_no_tensorflow_noise(screen)
+
+
+@pytest.mark.keras
+@pytest.mark.slow
+def test_ctrl_c_during_keras_training_exits_130_in_one_line(tmp_path):
+    command = [sys.executable, "-m", "compare", "--samples", "8000", "--epochs", "5", "--batch-size", "4", "--repeats",
+               "0", "--verbose"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+                               env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    seen = b""
+    while b"training keras_equiv.KerasMLP" not in seen:  # --verbose draws each phase as it starts (no newline)
+        chunk = os.read(process.stderr.fileno(), 4096)
+        assert chunk, f"ended before Keras trained: {seen!r}"
+        seen += chunk
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    err = err.decode()
+    assert process.returncode == 130, err
+    assert out == b"" and "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert err.strip().splitlines()[-1] == "mlp-compare: interrupted" and "100%" not in err
 
 
 @pytest.mark.keras
@@ -74,6 +161,16 @@ def test_unweighted_epoch_loss_exits_1_and_names_the_cause(tmp_path):
     assert "FAIL: epoch losses" in result.stdout and "final W0" not in result.stdout.split("FAIL:")[1]
     assert "cause: epoch-loss averaging — at epoch 1" in result.stdout
     assert "compare.PlainEpochMean reports the plain mean" in result.stdout
+
+
+def test_ctrl_c_stops_python_m_scratch_with_one_line(tmp_path):
+    process = subprocess.Popen([sys.executable, "-m", "scratch", "--samples", "200000", "--epochs", "100"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                               env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    time.sleep(1.2)  # NumPy imported (about 0.2 s), training under way (it prints only at the end)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130 and out == "" and err == "\npython -m scratch: interrupted\n"
 
 
 # ----------------------------------------------------------- in-process
@@ -110,14 +207,19 @@ def test_no_hidden_layer(capsys):
         (["--hidden", "5,x"], "expected comma-separated integers"),
         (["--dtype", "float16"], "invalid choice: 'float16'"),
         (["--no-such-flag"], "unrecognized arguments"),
+        (["--seed", "-1"], "--seed must be >= 0, got -1"),
+        (["--hidden", "5,,3"], "'5,,3' has an empty entry"),
+        (["--hidden", "5,3,"], "'5,3,' has an empty entry"),
+        (["--activation", "relu,,sigmoid"], "'relu,,sigmoid' has an empty entry"),
     ],
 )
-def test_bad_flags_exit_2_with_argparse_message(capsys, args, message):
+def test_bad_flags_exit_2_with_one_line(capsys, args, message):
     with pytest.raises(SystemExit) as info:
         cli.main(args)
     assert info.value.code == 2
-    err = capsys.readouterr().err
-    assert "usage: mlp-compare" in err and message in err
+    captured = capsys.readouterr()
+    assert captured.err.startswith("mlp-compare: error: ") and captured.err.count("\n") == 1, captured.err
+    assert message in captured.err and "--help" in captured.err and captured.out == ""
 
 
 @pytest.mark.parametrize(
@@ -147,10 +249,127 @@ def test_non_numeric_csv_is_a_usage_error(capsys, tmp_path):
     assert code == 2 and "non-numeric column(s) label" in err
 
 
-def test_unwritable_report_path_is_a_usage_error(capsys, tmp_path):
-    code, _, err = run_main(capsys, "--reference", "scratch:MLP", "--samples", "10", "--epochs", "1", "--repeats",
-                            "0", "--json", str(tmp_path / "missing" / "r.json"))
-    assert code == 2 and err.startswith("mlp-compare: error: cannot write")
+SMALL_RUN = ("--reference", "scratch:MLP", "--samples", "10", "--epochs", "1", "--repeats", "0")
+#: An --impl that records its construction and can delete a folder when it is built.
+SENTINEL_IMPL = """
+import os, shutil
+from scratch import MLP
+
+class Built(MLP):
+    def __init__(self, *args, **kwargs):
+        open(os.environ["BUILT_MARK"], "w").close()
+        if os.environ.get("REMOVE_WHEN_BUILT"):
+            shutil.rmtree(os.environ["REMOVE_WHEN_BUILT"])
+        super().__init__(*args, **kwargs)
+"""
+
+
+@pytest.fixture
+def sentinel(tmp_path, monkeypatch):
+    """``--impl sentinel_impl:Built``; ``mark`` exists once it has been built (the run has started)."""
+    (tmp_path / "sentinel_impl.py").write_text(SENTINEL_IMPL)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    mark = tmp_path / "built.mark"
+    monkeypatch.setenv("BUILT_MARK", str(mark))
+    return mark
+
+
+@pytest.mark.parametrize(
+    ("outputs", "message"),
+    [
+        (["--json", "{tmp}/missing/r.json"], "--json {tmp}/missing/r.json: the folder {tmp}/missing does not exist"),
+        (["--csv", "{tmp}/l.csv", "--json", "/sys/r.json"], "--json /sys/r.json: cannot create a file in /sys"),
+        (["--markdown", "{tmp}/sentinel_impl.py/r.md"], "--markdown {tmp}/sentinel_impl.py/r.md: "
+                                                         "{tmp}/sentinel_impl.py is not a folder"),
+        (["--plot", "{tmp}/p.jpg"], "--plot {tmp}/p.jpg: the file name must end in .png, .svg or .pdf"),
+    ],
+)
+def test_unwritable_outputs_are_refused_before_the_run(capsys, tmp_path, sentinel, outputs, message):
+    """/sys takes no new file even from root (these tests run as root, for whom chmod 555 stops nothing)."""
+    if "/sys/r.json" in outputs and not os.path.isdir("/sys"):
+        pytest.skip("no /sys here")
+    args = [part.format(tmp=tmp_path) for part in outputs]
+    code, out, err = run_main(capsys, *SMALL_RUN, "--impl", "sentinel_impl:Built", *args)
+    assert code == 2 and out == ""
+    assert err.startswith(f"mlp-compare: error: {message.format(tmp=tmp_path)}") and err.count("\n") == 1, err
+    assert not sentinel.exists()  # refused before anything was built, let alone trained
+    assert not (tmp_path / "l.csv").exists()  # and no output written
+
+
+def test_json_to_stdout_and_the_report_to_stderr(capsys, tmp_path):
+    code, out, err = run_main(capsys, *SMALL_RUN, "--json", "-", "--csv", str(tmp_path / "l.csv"))
+    assert code == 0
+    assert json.loads(out)["passed"] is True  # stdout is the JSON alone
+    assert "PASS: all 9 checks agree" in err and (tmp_path / "l.csv").exists()
+    assert not (tmp_path / "-").exists() and not os.path.exists("-")
+
+
+def test_a_report_that_cannot_be_written_after_the_run_says_so_and_the_result(capsys, tmp_path, sentinel,
+                                                                                monkeypatch):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    monkeypatch.setenv("REMOVE_WHEN_BUILT", str(folder))  # the folder vanishes after the check, during the run
+    code, out, err = run_main(capsys, *SMALL_RUN, "--impl", "sentinel_impl:Built", "--json", str(folder / "r.json"),
+                              "--csv", str(tmp_path / "l.csv"))
+    assert code == 3 and sentinel.exists()
+    assert "PASS: all 9 checks agree" in out  # the report itself was shown
+    assert err.count("\n") == 1 and err.startswith(f"mlp-compare: error: --json {folder}/r.json could not be written")
+    assert f"written: --csv {tmp_path}/l.csv" in err and "(the comparison itself: PASS: all 9 checks agree" in err
+    assert (tmp_path / "l.csv").exists()
+
+
+def test_impl_with_a_syntax_error_is_one_line_naming_file_and_line(capsys, tmp_path, monkeypatch):
+    (tmp_path / "broken_impl.py").write_text("import numpy\n\ndef forward(self:\n    pass\n")
+    (tmp_path / "raising_impl.py").write_text("x = 1\nraise RuntimeError('not configured')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for module, expected in (("broken_impl", f"({tmp_path}/broken_impl.py, line 3)"),
+                             ("raising_impl", f"RuntimeError: not configured ({tmp_path}/raising_impl.py, line 2)")):
+        code, out, err = run_main(capsys, *SMALL_RUN, "--impl", f"{module}:MLP")
+        assert code == 2 and out == ""
+        assert err.startswith(f"mlp-compare: error: --impl {module}:MLP: cannot import '{module}'")
+        assert expected in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_csv_without_header_and_target_columns_by_index(capsys, tmp_path):
+    data = tmp_path / "plain.csv"
+    data.write_text("".join(f"{i / 10},{i / 20},{i / 30}\n" for i in range(12)))
+    code, _, err = run_main(capsys, *SMALL_RUN[:2], "--dataset", f"csv:{data}", "--target-columns", "0,-1",
+                              "--epochs", "1", "--repeats", "0", "--json", str(tmp_path / "r.json"))
+    assert code == 0, err
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["config"]["architecture"] == "1-5-2" and doc["config"]["samples"] == 12  # no row lost to a header
+
+
+def test_more_samples_than_rows_warns_and_uses_each_row_once(capsys, tmp_path):
+    data = tmp_path / "three.csv"
+    data.write_text("a,b,y\n1,2,3\n4,5,9\n7,8,15\n")
+    code, out, err = run_main(capsys, *SMALL_RUN[:2], "--dataset", f"csv:{data}", "--samples", "100", "--epochs",
+                              "1", "--repeats", "0")
+    assert code == 0
+    assert err == (f"mlp-compare: warning: --samples 100 is more than the 3 samples of csv:{data}; "
+                   "using all 3, once each\n")
+    assert "samples 3," in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--target-columns", "y"], "--target-columns only applies to --dataset csv:PATH, not to 'sum'"),
+        (["--dataset", "xor", "--no-header"], "--header/--no-header only applies to --dataset csv:PATH"),
+    ],
+)
+def test_options_that_do_not_apply_to_the_dataset_are_refused(capsys, args, message):
+    code, out, err = run_main(capsys, *SMALL_RUN, *args)
+    assert code == 2 and out == "" and err.startswith(f"mlp-compare: error: {message}") and err.count("\n") == 1
+
+
+def test_a_large_sample_count_is_announced_with_its_size(capsys):
+    code, _, err = run_main(capsys, *SMALL_RUN[:2], "--dataset", "xor", "--samples", "100000", "--epochs", "0",
+                              "--repeats", "0")
+    assert code == 0
+    # 100,000 samples × (2 inputs + 1 target) × 8 bytes = 2.4 MB
+    assert "mlp-compare: note: --samples 100,000 (2 MB of data in float64): each side trains 0 epochs of 100,000 " \
+           "steps" in err
 
 
 def test_subcommands_hand_their_arguments_to_their_own_module(capsys, tmp_path, monkeypatch):

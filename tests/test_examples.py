@@ -17,6 +17,8 @@ from types import ModuleType
 
 import pytest
 
+from scratch.__main__ import main as scratch_main
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
@@ -41,7 +43,7 @@ def test_every_example_is_tested():
     assert {p.stem for p in EXAMPLES.glob("*.py")} == tested
 
 
-def test_seed_demo_runs_as_a_script():
+def test_seed_demo_runs_as_a_script_and_agrees_with_python_m_scratch(capsys):
     result = subprocess.run([sys.executable, str(EXAMPLES / "seed_demo.py")], capture_output=True, text=True,
                             env={**os.environ, "SVK_QUICK": "1"}, timeout=120, check=True)
     out = result.stdout
@@ -49,6 +51,10 @@ def test_seed_demo_runs_as_a_script():
     errors = [float(v) for v in re.findall(r"Error: ([\d.]+) at epoch", out)]
     assert len(errors) == 5 and errors[-1] < errors[0]
     assert "0.1 + 0.3 is equal to" in out
+    # `python -m scratch` is the same demo (the seed's rule): at the same size it prints the same lines
+    assert scratch_main(["--samples", "100", "--epochs", "5"]) == 0
+    demo = capsys.readouterr().out
+    assert re.findall(r"Error: .*|.* is equal to .*", demo) == re.findall(r"Error: .*|.* is equal to .*", out)
 
 
 @pytest.mark.keras

@@ -9,6 +9,7 @@ copied from its output.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import sys
 
@@ -34,18 +35,32 @@ def gallery(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, dict]:
     capture = _Capture()
     with capture:
         code = cli.main(["explain", "--quick", "--json", str(path)])
+    GALLERY_LOGS.extend(capture.logs)
     return code, capture.text, json.loads(path.read_text())
 
 
-class _Capture:
-    """Collect what the command prints (capsys is function-scoped)."""
+#: What TensorFlow logged (warnings and above) while the gallery ran.
+GALLERY_LOGS: list[str] = []
+
+
+class _Capture(logging.Handler):
+    """Collect what the command prints (capsys is function-scoped) and what TensorFlow logs."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.logs: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.logs.append(record.getMessage())
 
     def __enter__(self) -> None:
         import io
 
         self._saved, sys.stdout = sys.stdout, io.StringIO()
+        logging.getLogger("tensorflow").addHandler(self)
 
     def __exit__(self, *exc: object) -> None:
+        logging.getLogger("tensorflow").removeHandler(self)
         self.text = sys.stdout.getvalue()
         sys.stdout = self._saved
 
@@ -58,6 +73,7 @@ def pitfall(gallery: tuple[int, str, dict], key: str) -> dict:
 def test_the_command_succeeds_with_one_line_per_pitfall(gallery):
     code, text, document = gallery
     assert code == 0 and document["passed"] is True
+    assert GALLERY_LOGS == []  # ten pairs of fresh Keras models, and not one TensorFlow warning (retracing included)
     assert [p["key"] for p in document["pitfalls"]] == [p.key for p in pitfalls.PITFALLS]
     for number, p in enumerate(document["pitfalls"], start=1):
         assert f"\n{number} " in text, f"row {number} ({p['key']}) missing from the table"

@@ -147,3 +147,39 @@ def test_from_scratch_keywords_override_the_copied_configuration():
     assert twin.dtype == np.float32 and twin.use_bias
     for a, b in zip(mlp.get_weights(), twin.get_weights()):
         np.testing.assert_array_equal(a.astype(np.float32), b)
+
+
+def test_one_model_used_with_every_shape_never_retraces_too_often():
+    """TensorFlow's own detector, unfiltered: one KerasMLP predicting, evaluating and training on many sizes.
+
+    ``keras_equiv`` drops the "triggered tf.function retracing" warning only because TensorFlow counts the
+    first traces of *different* models together; within one model no call may be traced again and again.
+    """
+    import logging
+
+    from keras_equiv import _tf
+
+    class Collect(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__(logging.WARNING)
+            self.messages: list[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.messages.append(record.getMessage())
+
+    twin = KerasMLP(2, [5], 1, use_bias=True, seed=0)
+    x, y = make_data(twin.to_scratch(), num_samples=5)
+    for _ in range(12):  # one shape, traced once: pushes other tests' models out of TensorFlow's 10-call window
+        twin.predict(x), twin.evaluate(x, y)
+    logger, collect = _tf.tf.get_logger(), Collect()
+    logger.removeFilter(_tf.RETRACING_FILTER)
+    logger.addHandler(collect)
+    try:
+        for samples in (9, 40, 70, 100, 130, 170):  # 1 to 6 of Keras's default 32-sample batches
+            x, y = make_data(twin.to_scratch(), num_samples=samples)
+            twin.predict(x), twin.evaluate(x, y), twin.forward(x), twin.gradients(x, y)
+            twin.train(x, y, 2, 0.1, batch_size=8 if samples % 2 else samples, shuffle=samples)
+    finally:
+        logger.removeHandler(collect)
+        logger.addFilter(_tf.RETRACING_FILTER)
+    assert collect.messages == []

@@ -121,9 +121,9 @@ def test_training_that_diverges_raises_naming_the_epoch():
 
 
 def test_seed_demo_learns_below_1e_3_in_50_epochs():
-    """The logic of ``python -m scratch``: 2-5-1 sigmoid, 1000 samples, lr 0.1, batch 1."""
+    """The logic of ``python -m scratch``: 2-5-1 sigmoid, the seed's rule, 1000 samples, lr 0.1, batch 1."""
     x, y = sum_dataset(1000, seed=0)
-    net = MLP(2, [5], 1, seed=0)
+    net = MLP(2, [5], 1, seed=0, loss="seed")
     history = net.train(x, y, epochs=50, learning_rate=0.1)
     assert history[-1] < 1e-3
     assert history[-1] < history[0] / 10

@@ -5,18 +5,22 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 from scratch.config import DTYPES
 
-from ..outputs import add_output_options
+from .. import exits
+from ..outputs import add_output_options, checked_outputs, report_stream, write_outputs
+from ..progress import add_progress_options, phases_for
 from .cases import PHASES, TRAIN, Case, build_cases
 from .measuring import MIN_REPEATS, ROW_BUDGET_S
-from .render import render_text, write_files
+from .render import render_file, render_text
 from .sweep import run_sweep, timing_notes
 
 PROG = "mlp-compare bench"
+OUTPUTS = {"csv": "write every row as CSV", "markdown": "write the tables as Markdown",
+           "json": "write everything as JSON", "plot": "write an image: samples/s and %% of peak against network size"}
 DEFAULT_REPEATS = 5
 QUICK_REPEATS = 2
 #: At most this many steps per epoch are timed (the same samples for every implementation).
@@ -67,13 +71,14 @@ def _phase(text: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``mlp-compare bench``."""
-    parser = argparse.ArgumentParser(
+    parser = exits.CommandParser(
         prog=PROG,
         description="Time scratch and Keras side by side (forward, gradients, one training epoch) over a sweep "
         "of networks, with throughput, GFLOP/s, percent of this machine's GEMM peak and peak memory.",
         epilog="Default sweep: 2-5-1 (the seed's a+b task, float64) at batch 1 and 32 on 1,000 samples; "
         "64-128-10 float32 at batch 32 on 5,000; 784-512-512-10 float32 at batch 128 on 20,000. "
-        "Options that are not given fall back to each network's default.",
+        "Options that are not given fall back to each network's default. "
+        + exits.epilog("the sweep ran", None),
     )
     parser.add_argument("--networks", type=_list_of(_network), metavar="A-B-C[,…]",
                         help="networks as layer sizes, e.g. 2-5-1,784-512-512-10")
@@ -88,9 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-steps", type=_positive, default=None,
                         help=f"time at most this many steps per epoch (default {DEFAULT_MAX_STEPS})")
     parser.add_argument("--quick", action="store_true", help="a fast look: a tenth of the samples, fewer repeats")
-    add_output_options(parser, {"csv": "write every row as CSV", "markdown": "write the tables as Markdown",
-                                "json": "write everything as JSON",
-                                "plot": "write a PNG: samples/s and %% of peak against network size"})
+    add_output_options(parser, OUTPUTS)
+    add_progress_options(parser)
     return parser
 
 
@@ -105,8 +109,11 @@ def resolve(args: argparse.Namespace) -> tuple[list[Case], list[str]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``mlp-compare bench``; returns the exit status."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Entry point of ``mlp-compare bench``; returns the exit status (see :mod:`compare.exits`)."""
+    return exits.guarded(PROG, lambda: _main(list(sys.argv[1:] if argv is None else argv)))
+
+
+def _main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.plot:
@@ -114,21 +121,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             import matplotlib  # noqa: F401
         except ImportError:
             parser.error("--plot needs matplotlib: pip install 'scratch-vs-keras[plot]'")
-    for option in ("csv", "markdown", "json", "plot"):
-        path = getattr(args, option)
-        if path and not Path(path).resolve().parent.is_dir():
-            parser.error(f"--{option} {path}: the folder {Path(path).parent} does not exist")
+    try:
+        outputs = checked_outputs(args, list(OUTPUTS))
+    except exits.UsageError as error:
+        parser.error(str(error))
     cases, notes = resolve(args)
     command = " ".join(["mlp-compare", "bench", *argv])
-    results, info, peaks, seconds = run_sweep(cases, args.repeats, args.phases)
+    results, info, peaks, seconds = run_sweep(cases, args.repeats, args.phases, phases_for(args))
     notes += timing_notes(seconds, args.repeats, info, peaks, results)
-    print(render_text(results, info, peaks, notes), end="")
-    try:
-        write_files(args, results, info, peaks, notes, command)
-    except OSError as error:
-        print(f"{PROG}: error: cannot write a report file: {error}", file=sys.stderr)
-        return 2
-    return 0
+    print(render_text(results, info, peaks, notes), end="", file=report_stream(outputs))
+    render = partial(render_file, args=args, results=results, info=info, peaks=peaks, notes=notes, command=command)
+    written = write_outputs(dict.fromkeys(outputs, render))
+    if written.failed:
+        print(f"{PROG}: error: {written.summary()} (the sweep itself ran)", file=sys.stderr)
+        return exits.NOT_WRITTEN
+    return exits.PASSED
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..progress import phases_for
 from ..report import write_json
 from .cases import TRAIN, Case
 from .command import DEFAULT_REPEATS, QUICK_REPEATS
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     repeats = args.repeats or (QUICK_REPEATS if args.quick else DEFAULT_REPEATS)
     cases = [Case(c.layers, c.batch_size, c.dtype, c.samples // (10 if args.quick else 1)) for c in CASES]
-    results, info, peaks, seconds = run_sweep(cases, repeats, phases=[TRAIN])
+    results, info, peaks, seconds = run_sweep(cases, repeats, [TRAIN], phases_for(args))
     notes = timing_notes(seconds, repeats, info, peaks, results)
     print(render_text(results, info, peaks, notes), end="")
     if args.json:

@@ -1,4 +1,9 @@
-"""Rendering and reporting: the tables (text and Markdown), the targets, the JSON, CSV and plot files."""
+"""Rendering and reporting: the tables (text and Markdown), the JSON, CSV and plot files.
+
+The "% of peak" column is shown only when the GEMM peak held still during the
+sweep and no row is above it (:func:`~compare.bench.sweep.peak_reliable`); a
+note says why otherwise.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from ..report import atomic_write, atomic_writer, frame_table, write_json
+from ..outputs import Output
+from ..report import figure_bytes, frame_table, json_text
 from . import cases, machine
-from .measuring import MIN_REPEATS, ROW_BUDGET_S, Row, disturbed
-from .sweep import CaseResult
+from .measuring import MIN_REPEATS, ROW_BUDGET_S, disturbed
+from .sweep import CaseResult, peak_reliable
 
 
 def _fmt(value: float | None, spec: str = ".3g") -> str:
@@ -26,8 +32,8 @@ def _count(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
 
 
-def rows_frame(result: CaseResult) -> pd.DataFrame:
-    """The table of one case, as display strings."""
+def rows_frame(result: CaseResult, show_percent: bool = True) -> pd.DataFrame:
+    """The table of one case, as display strings ("—" for the % of peak unless ``show_percent``)."""
     dtype = "f32" if result.case.dtype == "float32" else "f64"
     records = []
     for row in result.rows:
@@ -39,7 +45,8 @@ def rows_frame(result: CaseResult) -> pd.DataFrame:
             "n": f"{len(row.seconds)}{'!' if disturbed(row) else ''}",
             "samples/s": _count(row.samples_per_s),
             "GFLOP/s": _fmt(row.gflops),
-            f"% {dtype} peak": _fmt(row.percent_of_peak, ".2g" if row.percent_of_peak < 1 else ".0f"),
+            f"% {dtype} peak": _fmt(row.percent_of_peak if show_percent else None,
+                                    ".2g" if row.percent_of_peak < 1 else ".0f"),
             "× Keras": _fmt(row.ratio),
             "tracemalloc MB": _fmt(row.traced_peak_mb),
             "RSS +MB": _fmt(row.rss_delta_mb),
@@ -71,60 +78,21 @@ def machine_description(info: dict[str, Any]) -> str:
     return line if not threads else f"{line}; TF threads intra-op {threads['intra_op']}, inter-op {threads['inter_op']}"
 
 
-def render_case(result: CaseResult, info: dict[str, Any], peaks: dict[str, float], markdown: bool = False) -> str:
+def render_case(result: CaseResult, info: dict[str, Any], peaks: dict[str, float], markdown: bool = False,
+                show_percent: bool = True) -> str:
     """One case as a titled table with its machine footer (text or Markdown)."""
-    table = frame_table(rows_frame(result), markdown=markdown)
+    table = frame_table(rows_frame(result, show_percent), markdown=markdown)
     footer = footer_lines(result, info, peaks)
     if markdown:
         return "\n".join([f"### {result.case.title()}", "", table, "", *(f"- {line}" for line in footer)])
     return "\n".join([result.case.title(), table, *footer])
 
 
-def target_checks(results: Sequence[CaseResult]) -> list[dict[str, Any]]:
-    """The project's performance targets, for the cases and rows of this sweep that they are about."""
-    checks = []
-    for result in results:
-        case, rows = result.case, {(r.implementation, r.phase): r for r in result.rows}
-        if case.layers == (2, 5, 1) and case.batch_size == 1:
-            checks += _speed_targets(rows, "seed's task, batch 1", cases.SCRATCH_LOOP,
-                                     [(cases.KERAS_FIT, 50), (cases.SEED_ORIGINAL, 1)])
-        if case.layers == (784, 512, 512, 10) and case.dtype == "float32" and case.batch_size == 128:
-            label = "784-512-512-10 f32 B=128"
-            checks += _speed_targets(rows, label, cases.SCRATCH_BATCHED, [(cases.KERAS_FIT, 1.25)])
-            for phase, goal in ((cases.TRAIN, 60), (cases.FORWARD, 70)):
-                row = rows.get((cases.SCRATCH_BATCHED, phase))
-                if row:
-                    checks.append(_target(f"{label}: scratch {phase}, % of f32 GEMM peak", row.percent_of_peak,
-                                          goal, "%"))
-    return checks
-
-
-def _speed_targets(rows: dict[tuple[str, str], Row], label: str, scratch: str,
-                   goals: Sequence[tuple[str, float]]) -> list[dict[str, Any]]:
-    """scratch's training speed over each named implementation's, against its goal."""
-    mine = rows.get((scratch, cases.TRAIN))
-    return [_target(f"{label}: scratch training speed ÷ {other}'s", rows[other, cases.TRAIN].median_s / mine.median_s,
-                    goal, "×")
-            for other, goal in goals if mine and (other, cases.TRAIN) in rows]
-
-
-def _target(name: str, value: float, goal: float, unit: str) -> dict[str, Any]:
-    return {"target": name, "measured": value, "goal": goal, "unit": unit, "met": bool(value >= goal)}
-
-
-def targets_frame(checks: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    return pd.DataFrame([{"target": c["target"], "measured": f"{c['measured']:.3g}{c['unit']}",
-                          "goal": f"≥ {c['goal']:g}{c['unit']}", "": "met" if c["met"] else "MISSED"}
-                         for c in checks])
-
-
 def render_text(results: Sequence[CaseResult], info: dict[str, Any], peaks: dict[str, float],
                 notes: Sequence[str]) -> str:
-    """The whole terminal report: one table per case, the targets and the notes."""
-    blocks = [render_case(result, info, peaks) for result in results]
-    checks = target_checks(results)
-    if checks:
-        blocks.append("targets\n" + frame_table(targets_frame(checks)))
+    """The whole terminal report: one table per case and the notes."""
+    show_percent = peak_reliable(info, peaks, results)
+    blocks = [render_case(result, info, peaks, show_percent=show_percent) for result in results]
     if notes:
         blocks.append("\n".join(f"note: {note}" for note in notes))
     return "\n\n".join(blocks) + "\n"
@@ -134,11 +102,9 @@ def render_markdown(results: Sequence[CaseResult], info: dict[str, Any], peaks: 
                     notes: Sequence[str], command: str) -> str:
     """The same report as Markdown, with the command that produced it."""
     parts = ["## mlp-compare bench", "", f"`{command}`", ""]
+    show_percent = peak_reliable(info, peaks, results)
     for result in results:
-        parts += [render_case(result, info, peaks, markdown=True), ""]
-    checks = target_checks(results)
-    if checks:
-        parts += ["### Targets", "", frame_table(targets_frame(checks), markdown=True), ""]
+        parts += [render_case(result, info, peaks, markdown=True, show_percent=show_percent), ""]
     parts += [f"- note: {note}" for note in notes]
     return "\n".join(parts).rstrip() + "\n"
 
@@ -168,7 +134,7 @@ def flat_records(results: Sequence[CaseResult]) -> list[dict[str, Any]]:
 
 def report_dict(results: Sequence[CaseResult], info: dict[str, Any], peaks: dict[str, float],
                 notes: Sequence[str], settings: dict[str, Any]) -> dict[str, Any]:
-    """The JSON document: machine, peaks, settings, one entry per case with its rows, targets, notes."""
+    """The JSON document: machine, peaks (and whether % of them is reliable), settings, cases with rows, notes."""
     records = flat_records(results)
     cases = []
     for result in results:
@@ -178,8 +144,8 @@ def report_dict(results: Sequence[CaseResult], info: dict[str, Any], peaks: dict
                       "weights": case.weights, "task": case.task,
                       "rows": [r for r in records if (r["network"], r["dtype"], r["batch_size"])
                                == (case.name, case.dtype, case.batch_size)]})
-    return {"machine": info, "gemm_peak_gflops": peaks, "settings": settings, "cases": cases,
-            "targets": target_checks(results), "notes": list(notes)}
+    return {"machine": info, "gemm_peak_gflops": peaks, "percent_of_peak_reliable": peak_reliable(info, peaks, results),
+            "settings": settings, "cases": cases, "notes": list(notes)}
 
 
 #: One colour per training implementation in the plot (scratch's loop and mini-batch are one implementation).
@@ -188,11 +154,12 @@ PLOT_COLOURS = {cases.SCRATCH_LOOP: "tab:blue", cases.SCRATCH_BATCHED: "tab:blue
 PLOT_MARKERS = "os^Dvp*h"
 
 
-def write_plot(path: str, results: Sequence[CaseResult]) -> None:
-    """Samples/s and % of peak of each training implementation against network size, log axes, one PNG.
+def plot_image(results: Sequence[CaseResult], image_format: str = "png", show_percent: bool = True) -> bytes:
+    """Samples/s and % of peak of each training implementation against network size, log axes, one image.
 
     Colour: the implementation; marker: the batch size; a line joins one
-    implementation's points at one batch size across networks.
+    implementation's points at one batch size across networks. Without
+    ``show_percent`` the lower panel says the percentages are unreliable.
     """
     import matplotlib
 
@@ -210,7 +177,8 @@ def write_plot(path: str, results: Sequence[CaseResult]) -> None:
         style = dict(color=PLOT_COLOURS.get(implementation, "gray"), marker=markers[batch],
                      linestyle="-" if implementation.startswith(("scratch", "seed")) else "--")
         top.plot(group["weights"], group["samples_per_s"], **style)
-        bottom.plot(group["weights"], group["percent_of_peak"], **style)
+        if show_percent:
+            bottom.plot(group["weights"], group["percent_of_peak"], **style)
     top.set(xscale="log", yscale="log", ylabel="training samples/s",
             title="one training epoch: scratch (solid) and Keras (dashed)")
     bottom.set(xscale="log", yscale="log", xlabel="network size: Σ n_in·n_out weights",
@@ -220,8 +188,10 @@ def write_plot(path: str, results: Sequence[CaseResult]) -> None:
     handles = [Line2D([], [], color=colour, label=label) for label, colour in labels.items()]
     handles += [Line2D([], [], color="black", marker=markers[b], linestyle="", label=f"batch {b}") for b in batches]
     figure.legend(handles=handles, fontsize="small", loc="outside lower center", ncols=3)
-    with atomic_writer(path, "wb") as file:
-        figure.savefig(file, format="png", dpi=100)
+    if not show_percent:
+        bottom.text(0.5, 0.5, "not shown: the GEMM peak moved during the run (see the notes)",
+                    transform=bottom.transAxes, ha="center")
+    return figure_bytes(figure, image_format)
 
 
 def settings_of(args: argparse.Namespace, command: str) -> dict[str, Any]:
@@ -231,14 +201,13 @@ def settings_of(args: argparse.Namespace, command: str) -> dict[str, Any]:
             "min_repeats": MIN_REPEATS, "steps_per_execution": cases.STEPS_PER_EXECUTION}
 
 
-def write_files(args: argparse.Namespace, results: Sequence[CaseResult], info: dict[str, Any],
-                peaks: dict[str, float], notes: Sequence[str], command: str) -> None:
-    """Every file asked for, each written atomically."""
-    if args.csv:
-        atomic_write(args.csv, pd.DataFrame(flat_records(results)).to_csv(index=False, float_format="%.6g"))
-    if args.markdown:
-        atomic_write(args.markdown, render_markdown(results, info, peaks, notes, command))
-    if args.json:
-        write_json(args.json, report_dict(results, info, peaks, notes, settings_of(args, command)))
-    if args.plot:
-        write_plot(args.plot, results)
+def render_file(output: Output, args: argparse.Namespace, results: Sequence[CaseResult], info: dict[str, Any],
+                peaks: dict[str, float], notes: Sequence[str], command: str) -> str | bytes:
+    """The content of one report file (by the output's format)."""
+    if output.format == "csv":
+        return pd.DataFrame(flat_records(results)).to_csv(index=False, float_format="%.6g")
+    if output.format == "markdown":
+        return render_markdown(results, info, peaks, notes, command)
+    if output.format == "json":
+        return json_text(report_dict(results, info, peaks, notes, settings_of(args, command)))
+    return plot_image(results, output.image_format, peak_reliable(info, peaks, results))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..progress import Phases, no_progress
 from . import machine
 from .cases import FORWARD, GRADIENTS, PHASES, TRAIN, Case, case_data, scratch_model
 from .measuring import FOREIGN_CPU_LIMIT, MIN_REPEATS, ROW_BUDGET_S, Row, add_ratios, disturbed, measure
@@ -22,35 +22,13 @@ class CaseResult:
     rows: list[Row] = field(default_factory=list)
 
 
-class Progress:
-    """A one-line progress bar over the sweep on stderr, drawn only when stderr is a terminal."""
-
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total, self.done, self.enabled = total, 0, enabled
-
-    def show(self, label: str) -> None:
-        if not self.enabled:
-            return
-        width = 30
-        filled = width * self.done // max(self.total, 1)
-        line = f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {label}"
-        print(f"\r{line[:120]:<120}", end="", file=sys.stderr, flush=True)
-
-    def step(self) -> None:
-        self.done += 1
-
-    def close(self) -> None:
-        if self.enabled:
-            print("\r" + " " * 120 + "\r", end="", file=sys.stderr, flush=True)
-
-
 def runners_per_case(case: Case, phases: Sequence[str] = PHASES) -> int:
     """How many rows a case has (for the progress bar)."""
     per_phase = {FORWARD: 3, GRADIENTS: 2, TRAIN: 5 if case.batch_size == 1 else 4}
     return sum(per_phase[phase] for phase in phases)
 
 
-def run_case(case: Case, peaks: dict[str, float], repeats: int, progress: Progress,
+def run_case(case: Case, peaks: dict[str, float], repeats: int, advance: Callable[[int], None],
              phases: Sequence[str] = PHASES) -> CaseResult:
     """Every row of one case (of ``phases``): scratch's first, then Keras's, from the same data and weights."""
     x, y = case_data(case)
@@ -60,33 +38,29 @@ def run_case(case: Case, peaks: dict[str, float], repeats: int, progress: Progre
         for runner in runners(case, x, y, weights):
             if runner.phase not in phases:
                 continue
-            progress.show(f"{case.name} {case.dtype} B={case.batch_size}: {runner.implementation}, {runner.phase}")
             result.rows.append(measure(runner, case, peaks[case.dtype], repeats))
-            progress.step()
+            advance(1)
     add_ratios(result.rows)
     result.rows.sort(key=lambda row: PHASES.index(row.phase))
     return result
 
 
 def run_sweep(cases: Sequence[Case], repeats: int, phases: Sequence[str] = PHASES,
-              progress: bool | None = None) -> tuple[list[CaseResult], dict[str, Any], dict[str, float], float]:
+              progress: Phases = no_progress) -> tuple[list[CaseResult], dict[str, Any], dict[str, float], float]:
     """Describe the machine, measure its GEMM peaks, then every case.
 
     Returns the results, the machine description, the peaks and the seconds
-    the whole sweep took. The progress bar is drawn when ``progress`` (default:
-    when stderr is a terminal).
+    the whole sweep took. ``progress`` shows the phases (see :mod:`compare.progress`).
     """
     started = time.perf_counter()
-    info = machine.describe_machine(tensorflow=True)
-    info["load_average_at_start"] = machine.load_average()
-    peaks = measure_peaks()
-    bar = Progress(sum(runners_per_case(case, phases) for case in cases),
-                   sys.stderr.isatty() if progress is None else progress)
-    try:
-        results = [run_case(case, peaks, repeats, bar, phases) for case in cases]
-    finally:
-        bar.close()
-    info["gemm_peak_gflops_at_end"] = measure_peaks()
+    with progress("starting TensorFlow, measuring the GEMM peaks"):
+        info = machine.describe_machine(tensorflow=True)
+        info["load_average_at_start"] = machine.load_average()
+        peaks = measure_peaks()
+    with progress("benchmark rows", total=sum(runners_per_case(case, phases) for case in cases), unit="row") as step:
+        results = [run_case(case, peaks, repeats, step, phases) for case in cases]
+    with progress("measuring the GEMM peaks again"):
+        info["gemm_peak_gflops_at_end"] = measure_peaks()
     info["load_average_at_end"] = machine.load_average()
     return results, info, peaks, time.perf_counter() - started
 
@@ -101,19 +75,31 @@ def disturbance_notes(results: Sequence[CaseResult]) -> list[str]:
             f"timed (marked ! in column n): {'; '.join(rows)}; re-run on a quiet machine"]
 
 
-def steadiness_note(info: dict[str, Any], peaks: dict[str, float], tolerance: float = 0.15) -> str | None:
-    """A warning when the GEMM peaks at the end of the sweep differ from those at its start by > ``tolerance``.
+def peak_problem(info: dict[str, Any], peaks: dict[str, float], results: Sequence[CaseResult] = (),
+                 tolerance: float = 0.15) -> str | None:
+    """Why the "% of peak" column cannot be trusted, or ``None``.
 
-    Another program using the cores during the run slows whatever it overlaps:
-    then the timings, and the % of peak, are not to be trusted.
+    It cannot when the GEMM peaks at the end of the sweep differ from those at
+    its start by more than ``tolerance`` (another program used the cores and
+    slowed whatever it overlapped), or when a row is above 100% of the peak
+    (impossible: the peak was measured while the machine was busy).
     """
     end = info.get("gemm_peak_gflops_at_end") or {}
-    moved = {dtype: end[dtype] / peaks[dtype] - 1 for dtype in end if abs(end[dtype] / peaks[dtype] - 1) > tolerance}
-    if not moved:
-        return None
-    changes = ", ".join(f"{dtype} {peaks[dtype]:.0f} → {end[dtype]:.0f} GFLOP/s" for dtype in moved)
-    return (f"WARNING: the GEMM peak changed during the sweep ({changes}): something else was using the CPU; "
-            "re-run on a quiet machine before trusting these numbers")
+    moved = [dtype for dtype in end if abs(end[dtype] / peaks[dtype] - 1) > tolerance]
+    if moved:
+        changes = ", ".join(f"{dtype} {peaks[dtype]:.0f} → {end[dtype]:.0f} GFLOP/s" for dtype in moved)
+        return f"the GEMM peak changed during the sweep ({changes}): something else was using the CPU"
+    above = [f"{result.case.name} {row.implementation} {row.phase} ({row.percent_of_peak:.0f}%)"
+             for result in results for row in result.rows if row.percent_of_peak > 100]
+    if above:
+        return (f"rows above 100% of the GEMM peak, which cannot be: {'; '.join(above)}; the peak was measured "
+                "while something else was using the CPU")
+    return None
+
+
+def peak_reliable(info: dict[str, Any], peaks: dict[str, float], results: Sequence[CaseResult] = ()) -> bool:
+    """Whether the percentages of the GEMM peak can be shown (see :func:`peak_problem`)."""
+    return peak_problem(info, peaks, results) is None
 
 
 def timing_notes(seconds: float, repeats: int, info: dict[str, Any], peaks: dict[str, float],
@@ -122,8 +108,10 @@ def timing_notes(seconds: float, repeats: int, info: dict[str, Any], peaks: dict
     notes = [f"sweep took {seconds:.0f} s; median of up to {repeats} timed repeats per row after one warm-up "
              f"(at least {min(MIN_REPEATS, repeats)}; fewer when a row's repeats pass {ROW_BUDGET_S:g} s: column n); "
              f"load average (1/5/15 min) {_load(info, 'start')} at the start, {_load(info, 'end')} at the end"]
-    warning = steadiness_note(info, peaks)
-    return notes + ([warning] if warning else []) + disturbance_notes(results)
+    problem = peak_problem(info, peaks, results)
+    warning = [] if problem is None else [f"WARNING: {problem}; percentages of the peak are unreliable and not "
+                                          "shown, nor are these timings to be trusted: re-run on a quiet machine"]
+    return notes + warning + disturbance_notes(results)
 
 
 def measure_peaks() -> dict[str, float]:

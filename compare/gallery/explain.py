@@ -5,9 +5,10 @@ identical pair (see :mod:`compare.gallery.pitfalls`), run through the harness li
 whether the pair still agrees, where the disagreement shows first, how big it
 is, what the harness's localisation calls it, and a short why.
 
-Exit status: 0 when every pitfall behaves as expected (each mistake shows a
-discrepancy; the base pair and the lr·k/2 fix agree), 1 otherwise, 2 for
-usage errors. TensorFlow is imported only when the gallery runs.
+Exit status (:mod:`compare.exits`): 0 when every pitfall behaves as expected
+(each mistake shows a discrepancy; the base pair and the lr·k/2 fix agree), 1
+otherwise, 2 for usage errors, 3 when a report file could not be written, 130
+on Ctrl-C. TensorFlow is imported only when the gallery runs.
 """
 
 from __future__ import annotations
@@ -18,34 +19,39 @@ import textwrap
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..outputs import add_output_options
-from ..report import atomic_write, frame_table, report_dict, write_json
+from .. import exits
+from ..outputs import Output, add_output_options, checked_outputs, report_stream, write_outputs
+from ..progress import Phases, add_progress_options, no_progress, phases_for
+from ..report import frame_table, json_text, report_dict
 
 if TYPE_CHECKING:  # the real import is in run(): it brings TensorFlow
     from .pitfalls import Outcome, Setting
 
 PROG = "mlp-compare explain"
+OUTPUTS = {"json": "write every pitfall's numbers and full report as JSON",
+           "markdown": "write the table as Markdown"}
 #: Width of the wrapped text columns in the terminal table.
 WRAP = {"pitfall": 28, "shows first": 34, "discrepancy": 24, "harness's cause": 16, "why": 32}
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``mlp-compare explain``."""
-    parser = argparse.ArgumentParser(
+    parser = exits.CommandParser(
         prog=PROG,
         description="The pitfall gallery: each classic difference between a from-scratch MLP and Keras, applied "
         "alone to an otherwise identical pair and measured live by the harness.",
-        epilog="Exit status: 0 every pitfall behaves as expected, 1 one does not, 2 usage error.",
+        epilog=exits.epilog("every pitfall behaves as expected", "one does not"),
     )
     parser.add_argument("--quick", action="store_true", help="fewer samples and epochs (40 samples, 2 epochs)")
     parser.add_argument("--only", default=None, metavar="KEY[,KEY]", help="run only these pitfalls (keys as in "
                         "the JSON: baseline, float32, seed_rule, ...)")
-    add_output_options(parser, {"json": "write every pitfall's numbers and full report as JSON",
-                                "markdown": "write the table as Markdown"})
+    add_output_options(parser, OUTPUTS)
+    add_progress_options(parser)
     return parser
 
 
@@ -113,30 +119,55 @@ def outcomes_dict(outcomes: Sequence[Outcome], setting: Setting) -> dict[str, An
     }
 
 
+def render_file(output: Output, outcomes: Sequence[Outcome], setting: Setting) -> str:
+    """The content of one report file (by the output's format)."""
+    if output.format == "json":
+        return json_text(outcomes_dict(outcomes, setting))
+    return render_markdown(outcomes)
+
+
 # ---------------------------------------------------------------- running
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``mlp-compare explain``; returns the exit status."""
+    """Entry point of ``mlp-compare explain``; returns the exit status (see :mod:`compare.exits`)."""
+    return exits.guarded(PROG, lambda: _main(argv))
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    try:
+        outputs = checked_outputs(args, list(OUTPUTS))
+    except exits.UsageError as error:
+        parser.error(str(error))
     start = time.perf_counter()
-    from . import pitfalls  # imports TensorFlow
+    progress = phases_for(args)
+    with progress("starting TensorFlow"):
+        from . import pitfalls  # imports TensorFlow
 
     keys = None if args.only is None else [k.strip() for k in args.only.split(",") if k.strip()]
     known = [p.key for p in pitfalls.PITFALLS]
     if keys is not None and (not keys or set(keys) - set(known)):
         parser.error(f"--only takes keys from: {', '.join(known)}; got {args.only!r}")
     setting = pitfalls.QUICK if args.quick else pitfalls.Setting()
-    outcomes = pitfalls.run_all(setting, keys)
-    print(render_text(outcomes, setting, time.perf_counter() - start), end="")
-    try:
-        if args.json:
-            write_json(args.json, outcomes_dict(outcomes, setting))
-        if args.markdown:
-            atomic_write(args.markdown, render_markdown(outcomes))
-    except OSError as error:
-        print(f"{PROG}: error: cannot write: {error.strerror or error}", file=sys.stderr)
-        return 2
-    return 0 if all(o.as_expected for o in outcomes) else 1
+    outcomes = run_gallery(pitfalls, setting, keys, progress)
+    print(render_text(outcomes, setting, time.perf_counter() - start), end="", file=report_stream(outputs))
+    expected = all(o.as_expected for o in outcomes)
+    written = write_outputs({o: partial(render_file, outcomes=outcomes, setting=setting) for o in outputs})
+    if written.failed:
+        print(f"{PROG}: error: {written.summary()} (the gallery itself: {verdict(outcomes)})", file=sys.stderr)
+        return exits.NOT_WRITTEN if expected else exits.FAILED
+    return exits.PASSED if expected else exits.FAILED
+
+
+def run_gallery(pitfalls: Any, setting: Setting, keys: list[str] | None, progress: Phases = no_progress) -> list:
+    """Every chosen pitfall in gallery order, as one phase counting pitfalls."""
+    chosen = [p.key for p in pitfalls.PITFALLS if keys is None or p.key in keys]
+    outcomes = []
+    with progress("pitfalls", total=len(chosen), unit="pitfall") as advance:
+        for key in chosen:
+            outcomes.append(pitfalls.run_pitfall(key, setting))
+            advance(1)
+    return outcomes
 
 
 if __name__ == "__main__":
