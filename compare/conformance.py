@@ -122,7 +122,7 @@ def _missing(obj: Any, name: str) -> list[Problem]:
     for method, signature in METHODS.items():
         function = getattr(obj, method, None)
         if not callable(function):
-            near = difflib.get_close_matches(method, [a for a in dir(obj) if not a.startswith("__")], n=1)
+            near = difflib.get_close_matches(method, [a for a in dir(obj) if a != method and a[:2] != "__"], n=1)
             fix = f"rename {near[0]} to {method}" if near else f"add def {signature.split(' ->')[0]}"
             found.append(Problem(name, method, f"{name} has no method {method}" + (f" (it has {near[0]})" if near
                                  else ""), signature, fix))

@@ -286,14 +286,14 @@ def diagnose(run: Run, report: Report) -> Localisation:
                 gradient_causes, ratio = _gradient_causes(run, report, carried)
                 causes += gradient_causes
                 if _training_failed(report):
-                    causes += _training_causes(run, report, gradient_causes, ratio)
+                    causes += _training_causes(run, report, causes, ratio)
     except Exception as error:  # a side raised during a replay: say so rather than crash
         causes.append(Localisation(Cause.UNKNOWN, f"the localisation replay stopped: {type(error).__name__}: "
                                    f"{error}"))
     unique: list[Localisation] = []
     for loc in causes:
         if not any((u.cause, u.side, u.convention, u.layer) == (loc.cause, loc.side, loc.convention, loc.layer)
-                   or (u.convention is not None and u.convention == loc.convention) for u in unique):
+                   for u in unique):
             unique.append(loc)
     first, *others = unique or [Localisation(Cause.UNKNOWN, "the failed checks have no cause the replays find")]
     first.others = others
@@ -380,9 +380,10 @@ def ratio_causes(run: Run, what: str, ratio: float | None, carried: float, count
 
 
 def _gradient_causes(run: Run, report: Report, carried: float) -> tuple[list[Localisation], float | None]:
-    """Each parameter's gradient on all samples, in backpropagation order: the causes, and the overall ratio."""
+    """Each parameter's gradient on all samples, in backpropagation order: the causes, and the ratio ``a/b`` of
+    all gradients together (1 when they agree, ``None`` when not a constant)."""
     if all(c.passed for c in report.checks if c.name.startswith("gradient")):
-        return [], None
+        return [], 1.0
     grads_a, grads_b = gradients_at(run, (run.initial, run.initial), run.x, run.y)
     position = {name: index for index, name in enumerate(run.parameter_names)}
     causes: list[Localisation] = []
@@ -407,18 +408,25 @@ def _training_failed(report: Report) -> bool:
     return any(not c.passed for c in report.checks if c.name == "epoch losses" or c.name.startswith("final"))
 
 
-def _training_causes(run: Run, report: Report, gradient_causes: list[Localisation], ratio: float | None
+def _training_causes(run: Run, report: Report, found: list[Localisation], ratio: float | None
                      ) -> list[Localisation]:
-    """Training disagrees: place the gradient causes, then find what else differs, one cause at a time."""
+    """Training disagrees: place the causes ``found`` so far, undo them, then find what else differs, in turn.
+
+    ``ratio`` is the gradients' ``a/b`` (``None`` when not a constant: then
+    nothing can be undone and the causes found explain the training too).
+    """
     if not any(not c.passed for c in report.checks if c.name.startswith("final")):
         return [_loss_reporting_cause(run, report) if not report.check("epoch losses").passed
                 else _optimizer_state_cause(run, report)]
     stateful = [cause for side in (0, 1) if (cause := _train_state_cause(run, side)) is not None]
     if stateful:
         return stateful
-    if gradient_causes:
-        _place(run, gradient_causes)
-        run = dataclasses.replace(run, known=_undo(run, ratio, gradient_causes))
+    if found:
+        _place(run, found)
+        known = _undo(run, ratio, found)
+        if known is None:
+            return []
+        run = dataclasses.replace(run, known=known)
     causes: list[Localisation] = []
     for _ in range(MAX_TRAINING_CAUSES):
         found, run = _next_training_cause(run)
@@ -441,15 +449,17 @@ def _place(run: Run, causes: list[Localisation]) -> None:
             loc.batch, loc.samples = found[0], _batch_bounds(run, found[0], len(xe))
 
 
-def _undo(run: Run, ratio: float | None, causes: list[Localisation]) -> Known:
-    """The gradient factor as :class:`Known`, if one step on one sample agrees once it is undone."""
-    if ratio is None or math.isclose(ratio, 1.0, rel_tol=FACTOR_RTOL):
+def _undo(run: Run, ratio: float | None, causes: list[Localisation]) -> Known | None:
+    """The gradient factor as :class:`Known`, if one step on one sample agrees once it is undone (else ``None``)."""
+    if ratio is not None and math.isclose(ratio, 1.0, rel_tol=FACTOR_RTOL):
         return Known()
+    if ratio is None:
+        return None
     sums = any(loc.cause is Cause.BATCH_AVERAGING for loc in causes)
     known = Known(ratio / run.num_samples, 1) if sums else Known(ratio)
     one = dataclasses.replace(run, known=known)
     ends = replay_both(one, (run.initial, run.initial), run.x[:1], run.y[:1])
-    return Known() if one.differing(ends[0].weights, ends[1].weights) else known
+    return None if one.differing(ends[0].weights, ends[1].weights) else known
 
 
 def _next_training_cause(run: Run) -> tuple[list[Localisation], Run | None]:
