@@ -25,7 +25,8 @@ from typing import Any
 
 from scratch.config import MLPConfig
 
-from . import datasets
+from . import datasets, loading
+from .factors import CONVENTIONS
 from .harness import SideError, compare
 from .outputs import add_output_options
 from .report import render_text, write_losses_csv, write_markdown, write_plot, write_report_json
@@ -111,9 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--target-columns", type=_name_list, default=None, metavar="COL[,COL]",
                       help="CSV target columns (default: the last column)")
     sides = parser.add_argument_group("implementations")
-    sides.add_argument("--impl", default="scratch:MLP", metavar="MODULE:CLASS",
-                       help="the implementation to check, in scratch's place; built like scratch.MLP "
+    sides.add_argument("--impl", default="scratch:MLP", metavar="PATH.py:CLASS",
+                       help=f"the implementation to check, in scratch's place: {loading.SPEC_FORMS} (the current "
+                       f"directory is on the import path); built as {loading.constructor_help()} "
                        "(default: scratch:MLP)")
+    add_accept_option(sides)
     sides.add_argument("--reference", default=DEFAULT_REFERENCE, metavar="MODULE:CLASS",
                        help=f"the implementation it is checked against (default: {DEFAULT_REFERENCE})")
     check = parser.add_argument_group("tolerance and output")
@@ -128,6 +131,23 @@ def build_parser() -> argparse.ArgumentParser:
                                "plot": "write a PNG of both loss curves and their difference"})
     check.add_argument("--quiet", action="store_true", help="no progress output")
     return parser
+
+
+def _conventions(text: str) -> list[str]:
+    """``"sign,half-sum"`` → the names, each one of :data:`~compare.factors.CONVENTIONS` or ``any``."""
+    names = _name_list(text)
+    unknown = [name for name in names if name != "any" and name not in CONVENTIONS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown convention(s) {', '.join(unknown)}; choose from any, "
+                                         f"{', '.join(CONVENTIONS)}")
+    return names
+
+
+def add_accept_option(group: argparse._ArgumentGroup | argparse.ArgumentParser) -> None:
+    """``--accept NAME[,NAME]``: conventions under which a failing implementation is still equivalent."""
+    group.add_argument("--accept", type=_conventions, default=[], metavar="NAME[,NAME]",
+                       help="grade a difference in these named conventions as 'equivalent up to' them, once a "
+                       f"replay confirms it: any, {', '.join(CONVENTIONS)}")
 
 
 def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -150,18 +170,11 @@ def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None
 
 # ------------------------------------------------------------ building
 def load_class(spec: str, option: str) -> type:
-    """The class named by ``module:Class`` (raises :class:`UsageError`)."""
-    module_name, _, class_name = spec.partition(":")
-    if not module_name or not class_name:
-        raise UsageError(f"{option} must look like module:Class, got {spec!r}")
+    """The class named by ``path/to/file.py:Class`` or ``module:Class`` (raises :class:`UsageError`)."""
     try:
-        module = importlib.import_module(module_name)
-    except ImportError as error:
-        raise UsageError(f"{option} {spec}: cannot import {module_name!r}: {error}") from None
-    cls = getattr(module, class_name, None)
-    if not isinstance(cls, type):
-        raise UsageError(f"{option} {spec}: module {module_name!r} has no class {class_name!r}")
-    return cls
+        return loading.load_class(spec, option)
+    except loading.LoadError as error:
+        raise UsageError(str(error)) from None
 
 
 def config_from(args: argparse.Namespace, num_inputs: int, num_outputs: int) -> MLPConfig:
@@ -191,9 +204,13 @@ def build_side(spec: str, option: str, config: MLPConfig) -> Any:
     """``Class(num_inputs, hidden_layers, num_outputs, **constructor_arguments(config))``."""
     cls = load_class(spec, option)
     try:
-        return cls(config.num_inputs, list(config.hidden_layers), config.num_outputs, **constructor_arguments(config))
-    except (TypeError, ValueError) as error:
-        raise UsageError(f"cannot build {spec}: {error}") from None
+        return loading.build(cls, config, option, **constructor_arguments(config))
+    except loading.LoadError as error:
+        raise UsageError(str(error)) from None
+    except SideError as error:
+        if isinstance(error.__cause__, (TypeError, ValueError)):  # it refuses this configuration
+            raise UsageError(f"cannot build {spec}: {error.__cause__}") from None
+        raise
 
 
 def build_pair(args: argparse.Namespace, config: MLPConfig) -> tuple[Any, Any]:
@@ -252,7 +269,7 @@ def run(args: argparse.Namespace, progress: bool) -> Report:
     a, b = build_pair(args, config)
     _say(progress, f"comparing {type(a).__name__} and {type(b).__name__}: training {args.epochs} epochs each")
     report = compare(a, b, x, y, epochs=args.epochs, learning_rate=args.lr, batch_size=args.batch_size,
-                     shuffle=args.shuffle, rtol=args.rtol, atol=args.atol, verbose=progress)
+                     shuffle=args.shuffle, rtol=args.rtol, atol=args.atol, verbose=progress, accept=args.accept)
     report.config = config_of(args, config, len(x))
     if args.repeats > 0:
         from .bench.timing import time_both
@@ -309,9 +326,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
     except SideError as error:
-        print(f"{PROG}: FAIL: {error}", file=sys.stderr)
+        print(f"{error.details}{PROG}: FAIL: {error}", file=sys.stderr)
         return 1
-    return 0 if report.passed else 1
+    return 0 if report.equivalent else 1
 
 
 if __name__ == "__main__":
