@@ -37,6 +37,7 @@ PROG = "mlp-compare"
 SUBCOMMANDS = {
     "bench": ("compare.bench.command", "time scratch and Keras side by side over a sweep of networks"),
     "explain": ("compare.gallery.explain", "the pitfall gallery: classic mistakes, each measured by the harness"),
+    "grade": ("compare.grade.command", "grade many submissions, each isolated, after one proof against Keras"),
 }
 DEFAULT_REFERENCE = "keras_equiv:KerasMLP"
 #: The default run is the seed's demo: where it differs from MLPConfig's defaults.
