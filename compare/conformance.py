@@ -105,9 +105,12 @@ class Problem:
 
 def problems(sides: Sequence[Any], names: Sequence[str], x: Array, y: Array, learning_rate: float
              ) -> list[Problem]:
-    """Every protocol problem of the sides, in order (empty when both conform)."""
+    """Every protocol problem of the sides, in order (empty when both conform).
+
+    Data that is not 2-D is left to the sides to refuse (their message says how to reshape it).
+    """
     found = [p for obj, name in zip(sides, names) for p in _missing(obj, name)]
-    if found:
+    if found or np.ndim(x) != 2 or np.ndim(y) != 2:
         return found
     shapes = [[np.shape(w) for w in call("get_weights", name, obj.get_weights)] for obj, name in zip(sides, names)]
     found = _layout_problems(shapes, names, x.shape[1], y.shape[1])
