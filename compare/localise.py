@@ -1,46 +1,33 @@
 """Localisation: where two implementations stop agreeing, and every cause found, in order.
 
-Nothing is guessed from the symptoms alone: each cause comes from a replay or
-a measurement. ``b`` is the reference, so a computed value that differs is
-put on ``a``; a behaviour that replaying one side alone shows (its shuffling,
-its batch size, state it keeps) is put on the side that shows it.
+Every cause comes from a replay or a measurement. ``b`` is the reference: a
+computed value that differs is put on ``a``; what replaying one side alone
+shows (its shuffling, its batch size, state it keeps) is put on that side.
 
-1. **Set-up.** Weight counts or shapes (``missing bias``, ``architecture``),
-   dtypes, the weight copy (``different initial weights``), the outputs from
-   identical weights (``forward pass``). Any of these ends the diagnosis.
-2. **The loss.** ``evaluate`` on identical weights: a known factor is a ``loss
-   convention``, anything else a ``loss function`` (which ends it too: the
-   gradients of another loss are bound to differ).
-3. **Gradients, one parameter at a time in backpropagation order** (``W1``,
-   ``b1``, ``W0``, ``b0``). A parameter's signed ratio ``r`` (``a ≈ r·b``) is
-   set against the ratio the error reaching it already carries (the loss's
-   factor, then the kernel above it); a ratio that is new is a cause at that
-   parameter: a minus sign is a ``sign convention``, a known factor
-   (:mod:`compare.factors`) a ``loss convention`` or ``batch averaging``,
-   anything else the ``backward pass``. So an output layer off by ``k/2`` and
-   a hidden layer wrong in its own way are two causes, the output one first.
-4. **Training.** A reproducibility probe first: the same ``train`` call twice
-   from the same :class:`Snapshot` must agree, else ``train keeps state`` and
-   no replay can be trusted. Every replay is one primitive, :func:`replay`:
-   restore a side to a snapshot (weights and optimizer state), call ``train``,
-   take the new snapshot. What is already known (a gradient factor, a batch
-   size: :class:`Known`) is undone in the replays so the next cause can show.
-   Both sides are replayed epoch by epoch in the documented orders
-   (:func:`scratch.batching.epoch_orders`); in the first epoch that
-   disagrees, bisection on the number of batches (each end verified) finds
-   the first batch that breaks the agreement. That batch is examined: its
-   gradients, one step on it alone, its size (``partial last batch``), the
-   batch sizes 1, ``n``, 32 and the divisors of ``n`` over the whole epoch
-   (``batch size``: undone, and the search goes on), and for each side one
-   call against one call per batch (``shuffling``, or ``train keeps state``
-   when a repeated single sample shows it too).
-5. **Nothing in the replay disagrees** although the one-call runs did: the
-   side whose own run departs from its replay reorders samples between epochs
-   (``shuffling``) or carries state across them.
-6. **Weights agree, epoch losses do not**: a constant ratio is a ``loss
-   convention`` in what is reported, else the plain and the sample-weighted
-   means of the batch losses are replayed (``epoch-loss averaging``); **only
-   the optimizer state differs**: ``optimizer state``.
+1. **Set-up**: weight counts or shapes, dtypes, the weight copy, the forward
+   pass from identical weights. Any of these ends the diagnosis.
+2. **The loss**: ``evaluate`` on identical weights; a known factor is a ``loss
+   convention``, anything else a ``loss function`` (which ends it too).
+3. **Gradients, parameter by parameter in backpropagation order** (``W1, b1,
+   W0, b0``): each signed ratio ``a ≈ r·b`` is set against the ratio the error
+   reaching that parameter carries (the loss's, then the kernel's above); a
+   new one is a cause there: a ``sign convention``, a named factor
+   (:mod:`compare.factors`), or the ``backward pass``.
+4. **Training**: first the same ``train`` call twice from one :class:`Snapshot`
+   (else ``train keeps state``: no replay could be trusted). Every replay is
+   :func:`replay`: restore a side (weights, optimizer state), ``train``,
+   snapshot. What is known (a gradient factor, a batch size: :class:`Known`)
+   is undone in the replays, so the next cause can show. Both sides are
+   replayed epoch by epoch in the documented orders; bisection finds the first
+   batch that breaks the agreement, which is examined: gradients, one step
+   alone, its size (``partial last batch``), batch sizes 1, ``n``, 32 and the
+   divisors of ``n`` over the whole epoch (``batch size``), and each side's one
+   call against its calls per batch (``shuffling``, or ``train keeps state``
+   when a repeated sample shows it too). A replay that agrees at every epoch
+   points at the side whose own run departs from it.
+5. **Weights agree**: a constant ratio of the epoch losses, or the plain vs the
+   sample-weighted mean of the batch losses (``epoch-loss averaging``); else
+   the ``optimizer state``.
 """
 
 from __future__ import annotations
@@ -164,9 +151,6 @@ class Run:
         """Names of the parameters that differ beyond tolerance, in backpropagation order."""
         return backprop_order([name for name, wa, wb in zip(self.parameter_names, weights_a, weights_b)
                                if not allclose(wa, wb, self.tolerance)])
-
-    def factor_hint(self, what: str, ratio: float, factors: list, batch: int) -> str:
-        return factor_hint(what, ratio, factors, self.names, self.num_outputs, batch)
 
 
 def backprop_order(names: Sequence[str]) -> list[str]:
@@ -372,8 +356,8 @@ def ratio_causes(run: Run, what: str, ratio: float | None, carried: float, count
         causes.append(Localisation(cause, hint, side=name_a, convention=convention, **place))
     factors = match_factor(size, k, count) if named is None else []
     if factors:
-        causes.append(Localisation(factors[0].cause, run.factor_hint(what, ratio, factors, count), side=name_a,
-                                   **place))
+        hint = factor_hint(what, ratio, factors, run.names, k, count)
+        causes.append(Localisation(factors[0].cause, hint, side=name_a, **place))
     elif named is None:
         causes.append(Localisation(unexplained, f"{head}: no known factor", side=name_a, **place))
     return causes
@@ -605,20 +589,28 @@ def _within_call_cause(run: Run, starts: Pair, x: Array, y: Array, evidence: lis
                        ) -> Localisation:
     """The batch alone agrees, not after the batches before it: which side's one call differs from per-batch calls."""
     for side in (0, 1):
-        if run.known.undone(side) or not _carries(run, side, starts[side], x, y):
-            continue
-        name = run.names[side]
-        evidence = [*evidence, f"{name}: one train call on these {len(x)} samples differs from one call per batch"]
-        if _carries(run, side, starts[side], *_repeated(x, y)):
-            hint = (f"{name} changes its step between the batches of one train call, even on one sample repeated "
-                    "(a learning-rate schedule, a counter): train must take the same step rule for every batch")
-            return Localisation(Cause.TRAIN_STATE, hint, evidence=evidence, side=name, **place)
-        hint = (f"{name} reorders the samples inside train (its own shuffling): with shuffle=None it must keep the "
-                "given order, with shuffle=s use np.random.default_rng(s).permutation(n) once per epoch")
-        return Localisation(Cause.SHUFFLING, hint, evidence=evidence, side=name, **place)
+        if not run.known.undone(side) and _carries(run, side, starts[side], x, y):
+            note = f"{run.names[side]}: one train call on these {len(x)} samples differs from one call per batch"
+            return _reorders_or_keeps(run, side, starts[side], x, y, [*evidence, note], place)
     return Localisation(Cause.UNKNOWN, "this batch alone gives the same step on both sides, but not after the batches "
                         "before it, and neither side's one call differs from its calls per batch",
                         evidence=evidence, **place)
+
+
+def _reorders_or_keeps(run: Run, side: int, start: Snapshot, x: Array, y: Array, evidence: list[str], place: dict,
+                       **together: int | None) -> Localisation:
+    """One call differs from the calls it splits into: shuffling, or state carried (a repeated sample tells)."""
+    name, between = run.names[side], "epochs" if together else "batches"
+    if _carries(run, side, start, *_repeated(x, y), **together):
+        hint = (f"{name} changes its step between the {between} of one train call, even on one sample repeated "
+                "(a learning-rate schedule, a counter): train must take the same step rule throughout")
+        return Localisation(Cause.TRAIN_STATE, hint, evidence=evidence, side=name, **place)
+    hint = (f"{name} does not feed the epochs in the documented order: with shuffle={run.shuffle} each epoch must "
+            f"use np.random.default_rng({run.shuffle}).permutation(n), one permutation per epoch from one generator"
+            if run.shuffle is not None and together else f"{name} reorders the samples inside train (its own "
+            "shuffling): with shuffle=None it must keep the given order, with shuffle=s use "
+            "np.random.default_rng(s).permutation(n) once per epoch")
+    return Localisation(Cause.SHUFFLING, hint, evidence=evidence, side=name, **place)
 
 
 def _partial_hint(run: Run, size: int, step_a: Weights, step_b: Weights) -> tuple[str, str | None]:
@@ -642,20 +634,11 @@ def _order_causes(run: Run, replayed: EpochReplay) -> list[Localisation]:
     for side in (0, 1):
         if run.known.undone(side) or not run.differing(run.finals[side].weights, replayed.finals[side].weights):
             continue
-        name = run.names[side]
         epoch = _first_loss_difference(run.losses[side], replayed.losses[side], run.tolerance) or 1
         evidence = ["the replay, one epoch per train call in the documented orders, agrees at every epoch",
-                    f"{name}: its own {run.epochs}-epoch run departs from its replay from epoch {epoch}"]
-        if _carries(run, side, run.initial, *_repeated(run.x, run.y), epochs=run.epochs, shuffle=run.shuffle):
-            hint = (f"{name} carries state across the epochs of one train call, even on one sample repeated (a "
-                    "learning-rate schedule, a counter)")
-            causes.append(Localisation(Cause.TRAIN_STATE, hint, epoch=epoch, evidence=evidence, side=name))
-            continue
-        hint = (f"{name} does not feed the epochs in the documented order: " + (
-            f"with shuffle={run.shuffle} each epoch must use np.random.default_rng({run.shuffle}).permutation(n), one "
-            "permutation per epoch from one generator" if run.shuffle is not None else
-            "with shuffle=None every epoch keeps the given order (it reorders between epochs)"))
-        causes.append(Localisation(Cause.SHUFFLING, hint, epoch=epoch, batch=1, evidence=evidence, side=name))
+                    f"{run.names[side]}: its own {run.epochs}-epoch run departs from its replay from epoch {epoch}"]
+        causes.append(_reorders_or_keeps(run, side, run.initial, run.x, run.y, evidence, {"epoch": epoch, "batch": 1},
+                                         epochs=run.epochs, shuffle=run.shuffle))
     if causes or run.known != Known():
         return causes  # nothing left once the known causes are undone
     return [Localisation(Cause.UNKNOWN, "the replay agrees at every epoch and so does each side's own run: the "
@@ -688,11 +671,9 @@ def _loss_reporting_cause(run: Run, report: Report) -> Localisation:
     epoch = _first_loss_difference(losses_a, losses_b, run.tolerance) or 1
     evidence = ["the final weights agree: both sides made the same updates"]
     ratio = proportionality([np.array(losses_a)], [np.array(losses_b)])
-    factors = [f for f in match_factor(ratio, run.num_outputs, 1) if not f.samples]
-    if factors:
-        named = named_conventions(ratio, run.num_outputs, 1) if ratio else None
-        return Localisation(Cause.LOSS_CONVENTION, run.factor_hint("reported losses", ratio, factors, 1),
-                            epoch=epoch, evidence=evidence, side=run.names[0], convention=(named or (None,))[0])
+    if ratio is not None and (found := ratio_causes(run, "reported losses", ratio, 1.0, 1, Cause.UNKNOWN,
+                                                    epoch=epoch, evidence=evidence))[-1].cause is not Cause.UNKNOWN:
+        return found[0]
     means = _epoch_batch_means(run, epoch)
     if means is None:
         return Localisation(Cause.UNKNOWN, "the epoch losses differ while the weights agree: the loss is computed or "
