@@ -70,6 +70,13 @@ class BiasSummedOverBatch(MLP):
         return [g * len(x) if g.ndim == 1 else g for g in super().gradients(x, y)]
 
 
+class AveragesTwice(MLP):
+    """Divides its gradients by the batch size once more: 1/B of the right ones."""
+
+    def gradients(self, x, y):
+        return [g / len(x) for g in super().gradients(x, y)]
+
+
 class TrainsInTens(MLP):
     """Trains in batches of 10 whatever batch_size says."""
 
@@ -90,6 +97,19 @@ def test_biases_and_kernels_are_analysed_apart():
     found = causes(report)
     assert found == [(Cause.BATCH_AVERAGING, "test_diagnosis.BiasSummedOverBatch", "b1", None, None),
                      (Cause.BATCH_AVERAGING, "test_diagnosis.BiasSummedOverBatch", "b0", None, None)]
+
+
+@pytest.mark.parametrize(("a", "x", "y", "cause", "words"), [
+    (AveragesTwice(2, [5], 1), X2, Y2, Cause.BATCH_AVERAGING, "= 1/B"),
+    (wrong.NoFactorTwo(3, [4], 3), X3, Y3, Cause.LOSS_CONVENTION, "= 1/2"),  # not ½·Σ: that would be 1.5
+])
+def test_factors_that_are_no_named_convention_are_read_but_never_accepted(a, x, y, cause, words):
+    b = reference(a.num_inputs, list(a.hidden_layers), a.num_outputs)
+    report = compare.compare(a, b, x, y, accept=["any"], **RUN)
+    (found,) = report.localisation.causes
+    assert (found.cause, found.side, found.layer, found.convention) == (cause, compare.harness.side_name(a), "W1",
+                                                                       None)
+    assert words in found.hint and not report.equivalent
 
 
 def test_named_conventions_by_hand():
