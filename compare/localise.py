@@ -511,7 +511,7 @@ def _batch_causes(run: Run, epoch: int, starts: Pair, xe: Array, ye: Array, batc
     if size < run.batch_size and alone_differs:
         hint, side = _partial_hint(run, size, *steps)
         return [Localisation(Cause.PARTIAL_LAST_BATCH, hint, evidence=evidence, side=side, **place)], None
-    found = _batch_size_cause(run, starts, xe, ye, evidence, place)
+    found = _batch_size_cause(run, starts, xe, ye, hi, evidence, place)
     if found is not None:
         return [found[0]], found[1]
     if not alone_differs:
@@ -539,31 +539,48 @@ def batch_size_candidates(num_samples: int, asked: int) -> list[int]:
     return sizes[:3 + MAX_BATCH_HYPOTHESES]
 
 
-def _batch_size_cause(run: Run, starts: Pair, xe: Array, ye: Array, evidence: list[str], place: dict
+def _batch_size_cause(run: Run, starts: Pair, xe: Array, ye: Array, hi: int, evidence: list[str], place: dict
                       ) -> tuple[Localisation, Run] | None:
-    """Does one side's whole epoch equal the other's at another batch size? Replayed, not guessed."""
-    n = len(xe)
-    ends = [replay(run, side, starts[side], xe, ye)[0] for side in (0, 1)]
-    for size in batch_size_candidates(n, run.batch_size):
+    """Does one side's whole epoch equal the other's at another batch size? Replayed, not guessed.
+
+    A size must first hold on the epoch's first ``hi`` samples (where the
+    disagreement showed; sizes from ``hi`` up all train them as one batch),
+    then over the whole epoch.
+    """
+    prefix = [replay(run, side, starts[side], xe[:hi], ye[:hi])[0] for side in (0, 1)]
+    ends: dict[int, Snapshot] = {}
+    held: dict[tuple[int, int], bool] = {}
+    for size in batch_size_candidates(len(xe), run.batch_size):
         for side, other in ((0, 1), (1, 0)):
             if run.known.undone(side):
                 continue
-            trial = replay(run, other, starts[other], xe, ye, batch_size=size)[0]
-            if run.differing(ends[side].weights, trial.weights):
+            key = (other, min(size, hi))
+            if key not in held:
+                trial = replay(run, other, starts[other], xe[:hi], ye[:hi], batch_size=size)[0]
+                held[key] = not run.differing(prefix[side].weights, trial.weights)
+            if not held[key]:
                 continue
-            name = run.names[side]
-            what = ("one step per sample" if size == 1 else "the whole data set as one batch" if size >= n
-                    else f"batches of {size}")
-            hint = (f"{name} trains in {what}, not batch_size={run.batch_size}: its weights after epoch "
-                    f"{place['epoch']} equal {run.names[other]}'s trained at batch_size={size}"
-                    + (" (Keras fit's default when batch_size is not passed)" if size == KERAS_DEFAULT_BATCH else ""))
-            convention = "per-sample" if size == 1 else "full-batch" if size >= n else None
-            sizes = list(run.known.batch_sizes)
-            sizes[other] = size
-            undone = dataclasses.replace(run, known=dataclasses.replace(run.known, batch_sizes=tuple(sizes)))
-            return (Localisation(Cause.BATCH_SIZE, hint, evidence=evidence, side=name, convention=convention,
-                                 **place), undone)
+            ends[side] = ends.get(side) or replay(run, side, starts[side], xe, ye)[0]
+            trial = replay(run, other, starts[other], xe, ye, batch_size=size)[0]
+            if not run.differing(ends[side].weights, trial.weights):
+                return _batch_size_found(run, side, other, size, len(xe), evidence, place)
     return None
+
+
+def _batch_size_found(run: Run, side: int, other: int, size: int, n: int, evidence: list[str], place: dict
+                      ) -> tuple[Localisation, Run]:
+    """The cause ``side`` trains in batches of ``size``, and the run with ``other`` replayed at that size."""
+    name = run.names[side]
+    what = ("one step per sample" if size == 1 else "the whole data set as one batch" if size >= n
+            else f"batches of {size}")
+    hint = (f"{name} trains in {what}, not batch_size={run.batch_size}: its weights after epoch {place['epoch']} "
+            f"equal {run.names[other]}'s trained at batch_size={size}"
+            + (" (Keras fit's default when batch_size is not passed)" if size == KERAS_DEFAULT_BATCH else ""))
+    convention = "per-sample" if size == 1 else "full-batch" if size >= n else None
+    sizes = list(run.known.batch_sizes)
+    sizes[other] = size
+    undone = dataclasses.replace(run, known=dataclasses.replace(run.known, batch_sizes=(sizes[0], sizes[1])))
+    return Localisation(Cause.BATCH_SIZE, hint, evidence=evidence, side=name, convention=convention, **place), undone
 
 
 def _carries(run: Run, side: int, start: Snapshot, x: Array, y: Array, **together: int) -> bool:

@@ -2,8 +2,10 @@
 
 The child sets its own limits before it runs the job (``resource.setrlimit``:
 its CPU time, and its address space to what it already holds plus the job's
-allowance), sends one result dict back through a pipe and exits; the parent
-kills it at its wall-clock deadline. A job that raises, crashes, exceeds a
+allowance), says it is ready, sends one result dict back through a pipe and
+exits; the parent kills it at its wall-clock deadline, counted from ready (so
+a slow start on a busy machine is not held against the job; the start itself
+gets :data:`STARTUP_SECONDS`). A job that raises, crashes, exceeds a
 limit or never ends gives a result that says so and never stops the others.
 Children run single-threaded BLAS (one worker per core) with their output
 sent to ``/dev/null``.
@@ -24,6 +26,9 @@ from typing import Any
 Result = dict[str, Any]
 #: Thread counts of the BLAS libraries NumPy may use, set to 1 in every child.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+#: How long a fresh process may take to import what the job needs and say it is ready.
+STARTUP_SECONDS = 120.0
+READY = "ready"
 
 
 @dataclass(frozen=True)
@@ -48,10 +53,11 @@ class _Running:
     process: Any
     connection: Connection
     started: float
+    ready: float | None = None
 
     @property
     def deadline(self) -> float:
-        return self.started + self.job.seconds
+        return self.started + STARTUP_SECONDS if self.ready is None else self.ready + self.job.seconds
 
 
 def run_isolated(jobs: Sequence[Job], workers: int, on_result: Callable[[str, Result], None] | None = None
@@ -88,14 +94,16 @@ def _start(context: Any, job: Job) -> _Running:
 
 def _outcome(child: _Running) -> Result | None:
     """The child's result, or what became of it; ``None`` while it is still working within its time."""
-    if child.connection.poll():
+    while child.connection.poll():
         try:
             result = child.connection.recv()
         except (EOFError, OSError):  # it died without a word
-            result = None
+            break
+        if result == READY:
+            child.ready = time.perf_counter()
+            continue
         child.process.join(5)
-        if result is not None:
-            return result
+        return result
     if child.process.is_alive() and time.perf_counter() < child.deadline:
         return None
     if child.process.is_alive():
@@ -123,6 +131,7 @@ def _child(function: Callable[[dict], Result], payload: dict, connection: Connec
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
     _limit(seconds, memory_mb)
+    connection.send(READY)
     try:
         result = function(payload)
     except BaseException as error:  # the job's own guard failed: still one line back, never a hang
