@@ -89,7 +89,7 @@ class Localisation:
         return [self, *self.others]
 
     def where(self) -> str:
-        """``epoch 3, batch 7 (samples 192-223), first wrong at W1`` or ``""``."""
+        """``epoch 3, batch 7 (samples 192-223), parameter W1`` or ``""``."""
         parts = []
         if self.epoch is not None:
             parts.append(f"epoch {self.epoch}")
@@ -100,7 +100,7 @@ class Localisation:
                 text += f" (sample {first})" if first == last else f" (samples {first}-{last})"
             parts.append(text)
         if self.layer is not None:
-            parts.append(f"first wrong at {self.layer}")
+            parts.append(f"parameter {self.layer}")
         return ", ".join(parts)
 
 
