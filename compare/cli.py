@@ -32,8 +32,9 @@ from scratch.config import MLPConfig
 from scratch.losses import LOSSES
 from scratch.optimizers import OPTIMIZERS, optimizer_spec
 
-from . import datasets
-from .exits import EPILOG, FAILED, NOT_WRITTEN, PASSED, USAGE, CommandParser, UsageError, guarded, import_problem
+from . import datasets, loading
+from .exits import EPILOG, FAILED, NOT_WRITTEN, PASSED, USAGE, CommandParser, UsageError, guarded
+from .factors import CONVENTIONS
 from .harness import SideError, compare
 from .outputs import Output, add_output_options, checked_outputs, report_stream, write_outputs
 from .progress import Phases, add_progress_options, no_progress, phases_for
@@ -49,6 +50,7 @@ OUTPUTS = {"json": "write the report as JSON", "markdown": "write the report as 
 SUBCOMMANDS = {
     "bench": ("compare.bench.command", "time scratch and Keras side by side over a sweep of networks"),
     "explain": ("compare.gallery.explain", "the pitfall gallery: classic mistakes, each measured by the harness"),
+    "grade": ("compare.grade.command", "grade many submissions, each isolated, after one proof against Keras"),
 }
 DEFAULT_REFERENCE = "keras_equiv:KerasMLP"
 #: The default run is the seed's demo: where it differs from MLPConfig's defaults.
@@ -183,9 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="whether the CSV's first row names its columns (default: yes if one of its cells is "
                       "not a number)")
     sides = parser.add_argument_group("implementations")
-    sides.add_argument("--impl", default="scratch:MLP", metavar="MODULE:CLASS",
-                       help="the implementation to check, in scratch's place; built like scratch.MLP "
+    sides.add_argument("--impl", default="scratch:MLP", metavar="PATH.py:CLASS",
+                       help=f"the implementation to check, in scratch's place: {loading.SPEC_FORMS} (the current "
+                       f"directory is on the import path); built as {loading.constructor_help()} "
                        "(default: scratch:MLP)")
+    add_accept_option(sides)
     sides.add_argument("--reference", default=DEFAULT_REFERENCE, metavar="MODULE:CLASS",
                        help=f"the implementation it is checked against (default: {DEFAULT_REFERENCE})")
     check = parser.add_argument_group("tolerance and output")
@@ -198,6 +202,23 @@ def build_parser() -> argparse.ArgumentParser:
     add_output_options(check, OUTPUTS)
     add_progress_options(check)
     return parser
+
+
+def _conventions(text: str) -> list[str]:
+    """``"sign,half-sum"`` → the names, each one of :data:`~compare.factors.CONVENTIONS` or ``any``."""
+    names = _name_list(text)
+    unknown = [name for name in names if name != "any" and name not in CONVENTIONS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown convention(s) {', '.join(unknown)}; choose from any, "
+                                         f"{', '.join(CONVENTIONS)}")
+    return names
+
+
+def add_accept_option(group: argparse._ArgumentGroup | argparse.ArgumentParser) -> None:
+    """``--accept NAME[,NAME]``: conventions under which a failing implementation is still equivalent."""
+    group.add_argument("--accept", type=_conventions, default=[], metavar="NAME[,NAME]",
+                       help="grade a difference in these named conventions as 'equivalent up to' them, once a "
+                       f"replay confirms it: any, {', '.join(CONVENTIONS)}")
 
 
 def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -220,20 +241,11 @@ def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None
 
 # ------------------------------------------------------------ building
 def load_class(spec: str, option: str) -> type:
-    """The class named by ``module:Class`` (raises :class:`UsageError`)."""
-    module_name, _, class_name = spec.partition(":")
-    if not module_name or not class_name:
-        raise UsageError(f"{option} must look like module:Class, got {spec!r}")
+    """The class named by ``path/to/file.py:Class`` or ``module:Class`` (raises :class:`UsageError`)."""
     try:
-        module = importlib.import_module(module_name)
-    except ImportError as error:
-        raise UsageError(f"{option} {spec}: cannot import {module_name!r}: {error}") from None
-    except Exception as error:  # the module itself is broken: a syntax error, or its code raised
-        raise UsageError(f"{option} {spec}: cannot import {module_name!r}: {import_problem(error)}") from None
-    cls = getattr(module, class_name, None)
-    if not isinstance(cls, type):
-        raise UsageError(f"{option} {spec}: module {module_name!r} has no class {class_name!r}")
-    return cls
+        return loading.load_class(spec, option)
+    except loading.LoadError as error:
+        raise UsageError(str(error)) from None
 
 
 def config_from(args: argparse.Namespace, num_inputs: int, num_outputs: int) -> MLPConfig:
@@ -271,9 +283,13 @@ def build_side(spec: str, option: str, config: MLPConfig) -> Any:
     """``Class(num_inputs, hidden_layers, num_outputs, **constructor_arguments(config))``."""
     cls = load_class(spec, option)
     try:
-        return cls(config.num_inputs, list(config.hidden_layers), config.num_outputs, **constructor_arguments(config))
-    except (TypeError, ValueError) as error:
-        raise UsageError(f"cannot build {spec}: {error}") from None
+        return loading.build(cls, config, option, **constructor_arguments(config))
+    except loading.LoadError as error:
+        raise UsageError(str(error)) from None
+    except SideError as error:
+        if isinstance(error.__cause__, (TypeError, ValueError)):  # it refuses this configuration
+            raise UsageError(f"cannot build {spec}: {error.__cause__}") from None
+        raise
 
 
 def build_pair(args: argparse.Namespace, config: MLPConfig) -> tuple[Any, Any]:
@@ -329,7 +345,7 @@ def run(args: argparse.Namespace, progress: Phases = no_progress) -> Report:
     with progress(f"loading {args.impl} and {args.reference}"):
         a, b = build_pair(args, config)
     report = compare(a, b, x, y, epochs=args.epochs, learning_rate=args.lr, batch_size=args.batch_size,
-                     shuffle=args.shuffle, rtol=args.rtol, atol=args.atol, progress=progress)
+                     shuffle=args.shuffle, rtol=args.rtol, atol=args.atol, progress=progress, accept=args.accept)
     report.config = config_of(args, config, len(x))
     if args.repeats > 0:
         from .bench.timing import OPERATIONS, time_both
@@ -367,7 +383,7 @@ def _require_matplotlib() -> None:
 
 def write_reports(report: Report, outputs: list[Output]) -> int:
     """Write every report file asked for; the exit status, with one line if any could not be written."""
-    status = PASSED if report.passed else FAILED
+    status = PASSED if report.equivalent else FAILED
     written = write_outputs({output: partial(render_file, report=report) for output in outputs})
     if not written.failed:
         return status
@@ -404,7 +420,7 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return USAGE
     except SideError as error:
-        print(f"{PROG}: FAIL: {error}", file=sys.stderr)
+        print(f"{error.details}{PROG}: FAIL: {error}", file=sys.stderr)
         return FAILED
     print(render_text(report), end="", file=report_stream(outputs))
     return write_reports(report, outputs)

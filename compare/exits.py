@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
 from collections.abc import Callable
 from typing import NoReturn
 
@@ -54,15 +53,6 @@ class CommandParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         one_line = " ".join(message.split())
         self.exit(USAGE, f"{self.prog}: error: {one_line} (see {self.prog} --help)\n")
-
-
-def import_problem(error: Exception) -> str:
-    """One line for a module that failed to import: the error and where it is (file, line)."""
-    if isinstance(error, SyntaxError):
-        return f"{error.msg} ({error.filename}, line {error.lineno})"
-    frames = traceback.extract_tb(error.__traceback__)
-    where = f" ({frames[-1].filename}, line {frames[-1].lineno})" if frames else ""
-    return f"{type(error).__name__}: {error}{where}"
 
 
 def guarded(prog: str, body: Callable[[], int]) -> int:

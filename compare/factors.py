@@ -2,9 +2,11 @@
 
 Two conventions that are both "correct" differ by a constant factor: ½·Σ vs
 mean over the ``k`` outputs gives ``k/2``, a dropped 2 gives 2, a sum vs a
-mean over the ``B`` samples gives ``B``. :func:`proportionality` measures the
-factor ``r`` with ``a ≈ r·b`` by least squares; :func:`match_factor` names it
-among the products ``2^i k^j B^l`` (``i, j, l`` in ``{-1, 0, 1}``).
+mean over the ``B`` samples gives ``B``, gradients of ``−L`` (from ``t − o``)
+give ``−1``. :func:`proportionality` measures the signed factor ``r`` with
+``a ≈ r·b`` by least squares; :func:`match_factor` names its size among the
+products ``2^i k^j B^l`` (``i, j, l`` in ``{-1, 0, 1}``), and
+:func:`named_conventions` among the conventions of :data:`CONVENTIONS`.
 """
 
 from __future__ import annotations
@@ -84,6 +86,37 @@ def match_factor(ratio: float | None, num_outputs: int, batch: int) -> list[Fact
                 if math.isclose(ratio, value, rel_tol=FACTOR_RTOL) and not math.isclose(value, 1.0):
                     found.append(Factor(twos, outputs, samples, value))
     return sorted(found, key=lambda f: (abs(f.twos) + abs(f.outputs) + abs(f.samples), abs(f.samples)))
+
+
+#: The conventions a submission may be graded "equivalent up to" (``--accept``), and what each means.
+CONVENTIONS: dict[str, str] = {
+    "sign": "gradients of −L (from t − o) added to the weights: the same steps as subtracting those of L",
+    "half-sum": "½·Σ over the k outputs instead of their mean: loss and gradients × k/2, the steps of lr·k/2",
+    "output-sum": "Σ over the k outputs instead of their mean: loss and gradients × k, the steps of lr·k",
+    "batch-sum": "summed over the B samples of a batch instead of averaged: gradients × B, the steps of lr·B",
+    "per-sample": "one step per sample whatever batch_size (the seed's training: batch size 1)",
+    "full-batch": "one step per epoch on the whole data set whatever batch_size",
+}
+#: The factor conventions (size of the factor from k outputs and B samples), tried singly and in pairs.
+_FACTOR_CONVENTIONS = {"half-sum": lambda k, b: k / 2, "output-sum": lambda k, b: k, "batch-sum": lambda k, b: b}
+_COMBINATIONS = [("half-sum",), ("output-sum",), ("batch-sum",), ("half-sum", "batch-sum"), ("output-sum", "batch-sum")]
+
+
+def named_conventions(size: float, num_outputs: int, batch: int) -> tuple[str, ...] | None:
+    """The factor conventions whose product is ``size`` (``> 0``), e.g. ``("half-sum",)`` for ``k/2``.
+
+    ``()`` when ``size`` is 1, ``None`` when no combination gives it.
+
+    >>> named_conventions(1.5, 3, 10), named_conventions(5.0, 1, 10), named_conventions(7.0, 3, 10)
+    (('half-sum',), ('half-sum', 'batch-sum'), None)
+    """
+    if math.isclose(size, 1.0, rel_tol=FACTOR_RTOL):
+        return ()
+    for names in _COMBINATIONS:
+        value = math.prod(_FACTOR_CONVENTIONS[name](num_outputs, batch) for name in names)
+        if not math.isclose(value, 1.0) and math.isclose(size, value, rel_tol=FACTOR_RTOL):
+            return names
+    return None
 
 
 def factor_hint(what: str, ratio: float, factors: list[Factor], names: tuple[str, str], num_outputs: int,

@@ -29,29 +29,17 @@ import numpy as np
 from scratch.protocol import ComparableMLP, HasOptimizerState
 
 from . import localise
+from .causes import Cause
+from .conformance import SideError as SideError  # re-exported: callers catch it from here
+from .conformance import call, parameter_names, problems
+from .factors import CONVENTIONS
 from .localise import Run, Snapshot
 from .progress import Phases, no_progress
 from .report import table
-from .results import Check, Report
+from .results import Check, Localisation, Report
 from .tolerances import Measurement, Tolerance, comparison_dtype, measure, tolerance_for
 
 Array = np.ndarray
-
-
-def parameter_names(weights: Sequence[Array]) -> list[str]:
-    """Names in ``get_weights()`` order: each 2-D kernel ``W<l>``, each 1-D bias ``b<l>``.
-
-    >>> parameter_names([np.zeros((2, 5)), np.zeros(5), np.zeros((5, 1)), np.zeros(1)])
-    ['W0', 'b0', 'W1', 'b1']
-    """
-    names, layer = [], -1
-    for array in weights:
-        if np.ndim(array) == 1 and layer >= 0:
-            names.append(f"b{layer}")
-        else:
-            layer += 1
-            names.append(f"W{layer}")
-    return names
 
 
 def side_name(obj: object) -> str:
@@ -109,18 +97,6 @@ def combined_check(name: str, list_a: Sequence[Array], list_b: Sequence[Array], 
     return Check.from_measurement(name, measured, note)
 
 
-def _call(name: str, side: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call ``function``; re-raise any error as :class:`SideError` naming the side and the call."""
-    try:
-        return function(*args, **kwargs)
-    except Exception as error:
-        raise SideError(f"{side}.{name} raised {type(error).__name__}: {error}") from error
-
-
-class SideError(RuntimeError):
-    """One implementation raised while the harness called it."""
-
-
 def compare(
     a: ComparableMLP,
     b: ComparableMLP,
@@ -136,6 +112,7 @@ def compare(
     verbose: bool = False,
     localise_failures: bool = True,
     progress: Phases = no_progress,
+    accept: Sequence[str] = (),
 ) -> Report:
     """Check that ``a`` and ``b`` compute the same thing from the same weights.
 
@@ -159,6 +136,11 @@ def compare(
         Shows each side's training (and the localisation) as a phase (see
         :mod:`compare.progress`); a side whose ``train`` has a ``progress``
         parameter reports its samples, for the others the phase shows the time.
+    accept : sequence of str
+        Conventions (names of :data:`compare.factors.CONVENTIONS`, or ``"any"``)
+        under which a failing pair still counts as equivalent, if the
+        localisation names only those and a replay of ``b`` with them gives
+        ``a``'s own run (``report.accepted`` lists them).
 
     Returns
     -------
@@ -170,15 +152,22 @@ def compare(
     Raises
     ------
     SideError
-        When one side raises (the message names the side and the call).
+        When one side raises (the message names the side and the call; its
+        ``details`` the traceback through that side's own code).
+    ValueError
+        For an unknown name in ``accept``.
     """
+    accepted = _conventions(accept)
     names = side_names(a, b)
     x, y = np.asarray(x), np.asarray(y)
-    initial = Snapshot(_call("get_weights", names[0], a.get_weights), _optimizer_state(a, names[0]))
+    found = problems((a, b), names, x, y, learning_rate)
+    if found:
+        return _nonconforming(names, found, tolerance_for("float64", rtol, atol).rtol)
+    initial = Snapshot(call("get_weights", names[0], a.get_weights), _optimizer_state(a, names[0]))
     run = Run((a, b), names, x, y, epochs, learning_rate, batch_size, shuffle, tolerance_for("float64", rtol, atol),
               initial, parameter_names(initial.weights))
     report = Report(names=names, dtype="float64")
-    weights_b = _call("get_weights", names[1], b.get_weights)
+    weights_b = call("get_weights", names[1], b.get_weights)
     problem = layout_problem(initial.weights, weights_b)
     if problem is not None:
         report.checks.append(Check.failed("initial weights", run.tolerance.rtol, problem))
@@ -187,11 +176,11 @@ def compare(
             report.localisation = localise.diagnose(dataclasses.replace(run, layouts=layouts), report)
         return report
 
-    _call("set_weights", names[1], b.set_weights, [w.copy() for w in initial.weights])
+    call("set_weights", names[1], b.set_weights, [w.copy() for w in initial.weights])
     if initial.optimizer_state is not None and isinstance(b, HasOptimizerState):
-        _call("set_optimizer_state", names[1], b.set_optimizer_state, initial.optimizer_state)
-    out_a = np.asarray(_call("forward", names[0], a.forward, x))
-    out_b = np.asarray(_call("forward", names[1], b.forward, x))
+        call("set_optimizer_state", names[1], b.set_optimizer_state, initial.optimizer_state)
+    out_a = np.asarray(call("forward", names[0], a.forward, x))
+    out_b = np.asarray(call("forward", names[1], b.forward, x))
     dtype = comparison_dtype(out_a.dtype, out_b.dtype)
     run = dataclasses.replace(run, tolerance=tolerance_for(dtype, rtol, atol), dtypes=(out_a.dtype.name,
                                                                                        out_b.dtype.name))
@@ -201,14 +190,35 @@ def compare(
     report.checks.append(measure_pair("forward", out_a, out_b, run.tolerance))
     report.checks.append(_evaluate_check(run))
     report.checks += _accuracy_check(run)
-    grads_a = _call("gradients", names[0], a.gradients, x, y)
-    grads_b = _call("gradients", names[1], b.gradients, x, y)
+    grads_a = call("gradients", names[0], a.gradients, x, y)
+    grads_b = call("gradients", names[1], b.gradients, x, y)
     report.checks += measure_lists("gradient", grads_a, grads_b, run.parameter_names, run.tolerance)
     run = _train_both(run, report, verbose, progress)
     if not report.passed and localise_failures:
         with progress("localising the first disagreement"):
             report.localisation = localise.diagnose(run, report)
+            if accepted:
+                report.accepted = localise.equivalent_up_to(run, report.localisation.causes, accepted)
             _restore(run)
+    return report
+
+
+def _conventions(accept: Sequence[str]) -> list[str]:
+    """The accepted conventions, ``"any"`` standing for all (raises ``ValueError`` for an unknown name)."""
+    names = list(CONVENTIONS) if "any" in accept else list(accept)
+    unknown = sorted(set(names) - set(CONVENTIONS))
+    if unknown:
+        raise ValueError(f"accept: unknown convention(s) {', '.join(unknown)}; known: any, {', '.join(CONVENTIONS)}")
+    return names
+
+
+def _nonconforming(names: tuple[str, str], found: list, rtol: float) -> Report:
+    """The report of a pair that does not follow the protocol: one failed check and one cause per problem."""
+    report = Report(names=names, dtype="float64")
+    report.checks = [Check.failed(f"conformance {p.side}.{p.method}", rtol, p.text()) for p in found]
+    first, *others = [Localisation(Cause.CONFORMANCE, p.text(), layer=p.parameter, side=p.side) for p in found]
+    first.others = others
+    report.localisation = first
     return report
 
 
@@ -216,12 +226,12 @@ def _optimizer_state(side: object, name: str) -> dict | None:
     """The side's optimizer state, or ``None`` for a side without one."""
     if not isinstance(side, HasOptimizerState):
         return None
-    return _call("get_optimizer_state", name, side.get_optimizer_state)
+    return call("get_optimizer_state", name, side.get_optimizer_state)
 
 
 def _evaluate_check(run: Run) -> Check:
     """``evaluate(x, y)`` on both sides from the same weights: the loss function itself."""
-    values = [np.asarray(_call("evaluate", name, side.evaluate, run.x, run.y), dtype=np.float64)
+    values = [np.asarray(call("evaluate", name, side.evaluate, run.x, run.y), dtype=np.float64)
               for name, side in zip(run.names, run.sides)]
     if any(v.shape != () for v in values):
         note = f"evaluate must return one number; got shapes {values[0].shape} and {values[1].shape}"
@@ -233,7 +243,7 @@ def _accuracy_check(run: Run) -> list[Check]:
     """``accuracy(x, y)`` on both sides from the same weights, where both have it and the loss classifies."""
     if not all(callable(getattr(side, "accuracy", None)) for side in run.sides):
         return []
-    values = [_call("accuracy", name, side.accuracy, run.x, run.y) for name, side in zip(run.names, run.sides)]
+    values = [call("accuracy", name, side.accuracy, run.x, run.y) for name, side in zip(run.names, run.sides)]
     if any(v is None for v in values):
         return []
     return [Check.from_measurement("accuracy", measure(np.float64(values[0]), np.float64(values[1]), run.tolerance))]
@@ -265,8 +275,8 @@ def _train(run: Run, index: int, verbose: bool, progress: Phases) -> list[float]
         kwargs = dict(batch_size=run.batch_size, shuffle=run.shuffle, verbose=verbose)
         if counted:
             kwargs["progress"] = advance
-        losses = _call("train", name, side.train, run.x, run.y, run.epochs, run.learning_rate, **kwargs)
-    return [float(v) for v in losses]
+        losses = call("train", name, side.train, run.x, run.y, run.epochs, run.learning_rate, **kwargs)
+    return [float(v) for v in losses or ()]
 
 
 def takes_progress(train: Callable[..., Any]) -> bool:

@@ -1,57 +1,49 @@
-"""Localisation: where two implementations stop agreeing, and the likely cause.
+"""Localisation: where two implementations stop agreeing, and every cause found, in order.
 
-Nothing here is guessed from the symptoms alone; every statement in a
-:class:`~compare.results.Localisation` comes from a replay or a measurement:
+Every cause comes from a replay or a measurement. ``b`` is the reference: a
+computed value that differs is put on ``a``; what replaying one side alone
+shows (its shuffling, its batch size, state it keeps) is put on that side.
 
-1. **Layout and set-up.** Weight counts or shapes differ (``missing bias``,
-   ``architecture``); the copy of the weights did not take (``different
-   initial weights``); the outputs have different dtypes (``dtype mismatch``);
-   the outputs differ from identical weights (``forward pass``); ``evaluate``
-   differs on identical outputs (a known factor is a ``loss convention``,
-   anything else a different ``loss function``).
-2. **Gradients.** When ``b``'s gradients are a constant multiple ``r`` of
-   ``a``'s, ``r`` is matched against the known factors ``2^i k^j B^l``
-   (``k`` outputs, ``B`` samples, :mod:`compare.factors`): a factor 2 or
-   ``k`` is a ``loss convention`` (½·Σ vs mean), a factor ``B`` is ``batch
-   averaging``.
-3. **Training.** Every replay is one primitive, :func:`replay`: restore a
-   side to a :class:`Snapshot` (weights, and optimizer state where the side
-   has one), call ``train``, take the new snapshot. Both sides are replayed
-   epoch by epoch from the copied weights, each epoch fed in its exact
-   documented order (:func:`scratch.batching.epoch_orders`) through
-   ``train(x_e, y_e, 1, lr, batch_size)``, and compared after each epoch. In the first epoch that
-   disagrees, both sides restart from the last agreeing weights and train on
-   the first ``k`` batches of that epoch; bisection on ``k`` (each end
-   verified: ``k-1`` batches agree, ``k`` do not) gives the first batch that
-   breaks the agreement, and the parameters that differ after it. The batch
-   is then examined alone: its gradients (factor analysis as above), one step
-   on it alone (does the step itself differ?) and its size (``partial last
-   batch``).
-4. **Nothing in the replay disagrees** although the one-call run did: the
-   side whose own run departs from its own replay in the documented order
-   does not follow that order (``shuffling``) or carries state between calls.
-5. **Weights agree, epoch losses do not**: a constant ratio of the losses is
-   a ``loss convention`` in what is reported; otherwise the batch losses of
-   the first differing epoch are replayed and both averages, the plain mean
-   and Keras's sample-weighted mean, are compared with what each side
-   reported (``epoch-loss averaging``).
-6. **Everything agrees but the optimizer state**: ``optimizer state``.
+1. **Set-up**: weight counts or shapes, dtypes, the weight copy, the forward
+   pass from identical weights. Any of these ends the diagnosis.
+2. **The loss**: ``evaluate`` on identical weights; a known factor is a ``loss
+   convention``, anything else a ``loss function`` (which ends it too).
+3. **Gradients, parameter by parameter in backpropagation order** (``W1, b1,
+   W0, b0``): each signed ratio ``a ≈ r·b`` is set against the ratio the error
+   reaching that parameter carries (the loss's, then the kernel's above); a
+   new one is a cause there: a ``sign convention``, a named factor
+   (:mod:`compare.factors`), or the ``backward pass``.
+4. **Training**: first the same ``train`` call twice from one :class:`Snapshot`
+   (else ``train keeps state``: no replay could be trusted). Every replay is
+   :func:`replay`: restore a side (weights, optimizer state), ``train``,
+   snapshot. What is known (a gradient factor, a batch size: :class:`Known`)
+   is undone in the replays, so the next cause can show. Both sides are
+   replayed epoch by epoch in the documented orders; bisection finds the first
+   batch that breaks the agreement, which is examined: gradients, one step
+   alone, its size (``partial last batch``), batch sizes 1, ``n``, 32 and the
+   divisors of ``n`` over the whole epoch (``batch size``), and each side's one
+   call against its calls per batch (``shuffling``, or ``train keeps state``
+   when a repeated sample shows it too). A replay that agrees at every epoch
+   points at the side whose own run departs from it.
+5. **Weights agree**: a constant ratio of the epoch losses, or the plain vs the
+   sample-weighted mean of the batch losses (``epoch-loss averaging``); else
+   the ``optimizer state``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from scratch.batching import epoch_orders
+from scratch.batching import batch_slices, epoch_orders
 from scratch.protocol import ComparableMLP, HasOptimizerState
 
-from . import optimizer_state
 from .causes import Cause
-from .factors import FACTOR_RTOL, factor_hint, match_factor, proportionality
+from .factors import CONVENTIONS, FACTOR_RTOL, factor_hint, match_factor, named_conventions, proportionality
 from .results import Localisation, Report
 from .tolerances import Tolerance, allclose
 
@@ -60,8 +52,12 @@ Weights = list[Array]
 
 #: Do not replay more single batches than this to explain an epoch loss.
 MAX_BATCH_REPLAYS = 5000
-#: Batch sizes a side may use instead of the one asked for: Keras ``fit``'s default.
-OTHER_BATCH_SIZES = (32,)
+#: Keras ``fit``'s batch size when none is passed.
+KERAS_DEFAULT_BATCH = 32
+#: Batch sizes tried (besides 1, n and 32) when one side seems to train in other batches.
+MAX_BATCH_HYPOTHESES = 12
+#: Training causes looked for one after the other (each known one undone before the next).
+MAX_TRAINING_CAUSES = 3
 
 
 # ------------------------------------------------------------- snapshots
@@ -87,13 +83,36 @@ def restore(side: ComparableMLP, state: Snapshot) -> None:
 
 
 @dataclass(frozen=True)
+class Known:
+    """What is already known to differ, undone in every replay so that the next cause can show.
+
+    ``a``'s gradients on a batch of ``s`` samples are ``ratio(s) = factor·s**power``
+    times ``b``'s, so ``b`` replays at ``|ratio(s)|`` times the learning rate
+    (one call per batch when ``power`` is not 0); ``batch_sizes`` are the batch
+    sizes each side is replayed at instead of the one asked for.
+    """
+
+    factor: float = 1.0
+    power: int = 0
+    batch_sizes: tuple[int | None, int | None] = (None, None)
+
+    def ratio(self, size: int) -> float:
+        return self.factor * size**self.power
+
+    def undone(self, side: int) -> bool:
+        """Whether ``side``'s replays differ from its own calls on purpose."""
+        return self.batch_sizes[side] is not None or (side == 1 and (self.factor != 1.0 or self.power != 0))
+
+
+@dataclass(frozen=True)
 class Run:
     """One comparison, as the harness ran it: what every replay starts from and what it is compared with.
 
     ``initial`` is the state both sides started from; ``dtypes`` the output
     dtypes of the two forward passes; ``layouts`` the two lists of weight
     shapes when they differ; ``losses`` and ``finals`` the main training run's
-    epoch losses and end states (``None`` where that stage was not reached).
+    epoch losses and end states (``None`` where that stage was not reached);
+    ``known`` what the replays undo.
     """
 
     sides: tuple[ComparableMLP, ComparableMLP]
@@ -111,6 +130,7 @@ class Run:
     layouts: tuple[list[tuple[int, ...]], list[tuple[int, ...]]] | None = None
     losses: tuple[list[float], list[float]] | None = None
     finals: tuple[Snapshot, Snapshot] | None = None
+    known: Known = Known()
 
     @property
     def num_samples(self) -> int:
@@ -128,38 +148,49 @@ class Run:
         return data
 
     def differing(self, weights_a: Sequence[Array], weights_b: Sequence[Array]) -> list[str]:
-        """Names of the parameters that differ beyond tolerance."""
-        return [
-            name
-            for name, wa, wb in zip(self.parameter_names, weights_a, weights_b)
-            if not allclose(wa, wb, self.tolerance)
-        ]
+        """Names of the parameters that differ beyond tolerance, in backpropagation order."""
+        return backprop_order([name for name, wa, wb in zip(self.parameter_names, weights_a, weights_b)
+                               if not allclose(wa, wb, self.tolerance)])
 
-    def factor_hint(self, what: str, ratio: float, factors: list, batch: int) -> str:
-        return factor_hint(what, ratio, factors, self.names, self.num_outputs, batch)
+
+def backprop_order(names: Sequence[str]) -> list[str]:
+    """Parameter names from the output layer back, kernel before bias: ``W1, b1, W0, b0``."""
+    return sorted(names, key=lambda name: (-int(name[1:]), name[0] != "W"))
 
 
 # --------------------------------------------------------------- replays
 def replay(run: Run, side: int, start: Snapshot, x: Array, y: Array, *, epochs: int = 1,
            batch_size: int | None = None, shuffle: int | None = None) -> tuple[Snapshot, list[float]]:
-    """The one replay primitive: side ``side`` (0 is a, 1 is b) from ``start``, one ``train`` call on ``(x, y)``.
+    """The one replay primitive: side ``side`` (0 is a, 1 is b) from ``start``, ``train`` on ``(x, y)``.
 
-    Returns the side's snapshot after the call and the epoch losses it reported.
+    ``batch_size`` defaults to what :class:`Known` says for the side, else the
+    run's. Returns the side's snapshot after the call and the epoch losses it reported.
     """
-    obj = run.sides[side]
+    obj, known = run.sides[side], run.known if side == 1 else Known(batch_sizes=run.known.batch_sizes)
     restore(obj, start)
-    losses = obj.train(x, y, epochs, run.learning_rate, batch_size=batch_size or run.batch_size, shuffle=shuffle)
-    return snapshot(obj), [float(v) for v in losses]
+    size = batch_size or known.batch_sizes[side] or run.batch_size
+    if known.power == 0:
+        losses = obj.train(x, y, epochs, run.learning_rate * abs(known.factor), batch_size=size, shuffle=shuffle)
+        return snapshot(obj), [float(v) for v in losses]
+    total = 0.0  # a factor that grows with the batch: one call per batch, each at its own rate
+    for batch in batch_slices(len(x), size):
+        count = batch.stop - batch.start
+        rate = run.learning_rate * abs(known.ratio(count))
+        total += count * float(obj.train(x[batch], y[batch], 1, rate, batch_size=count)[0])
+    return snapshot(obj), [total / len(x)]
 
 
-def replay_both(run: Run, start: Snapshot, x: Array, y: Array) -> tuple[Snapshot, Snapshot]:
-    """Both sides from the same ``start``, one epoch on ``(x, y)``."""
-    return replay(run, 0, start, x, y)[0], replay(run, 1, start, x, y)[0]
+Pair = tuple[Snapshot, Snapshot]
 
 
-def gradients_at(run: Run, start: Snapshot, x: Array, y: Array) -> tuple[Weights, Weights]:
-    """Both sides' gradients on ``(x, y)`` from the same ``start``."""
-    for side in run.sides:
+def replay_both(run: Run, starts: Pair, x: Array, y: Array) -> Pair:
+    """Each side from its own start, one epoch on ``(x, y)``."""
+    return replay(run, 0, starts[0], x, y)[0], replay(run, 1, starts[1], x, y)[0]
+
+
+def gradients_at(run: Run, starts: Pair, x: Array, y: Array) -> tuple[Weights, Weights]:
+    """Both sides' gradients on ``(x, y)``, each from its start."""
+    for side, start in zip(run.sides, starts):
         restore(side, start)
     return run.sides[0].gradients(x, y), run.sides[1].gradients(x, y)
 
@@ -173,69 +204,54 @@ class EpochReplay:
     """Both sides replayed epoch by epoch in the documented orders."""
 
     first_bad: int | None  # 1-based epoch of the first disagreement, None if none
-    start: Snapshot | None  # a's state before that epoch (both agreed there)
+    starts: Pair | None  # each side's state before that epoch (they agreed there)
     losses: tuple[list[float], list[float]]
-    finals: tuple[Snapshot, Snapshot]
+    finals: Pair
 
 
-def weights_differ(run: Run, end_a: Snapshot, end_b: Snapshot) -> list[str]:
-    """The parameters whose weights differ (``W0``, ``b0``...)."""
+def replay_epochs(run: Run) -> EpochReplay:
+    """Train both from the initial state, one epoch per ``train`` call; stop at the first disagreement."""
+    states = (run.initial, run.initial)
+    losses: tuple[list[float], list[float]] = ([], [])
+    for epoch, (xe, ye) in enumerate(run.epoch_data(), start=1):
+        starts, ends = states, []
+        for side in (0, 1):
+            end, epoch_losses = replay(run, side, states[side], xe, ye)
+            ends.append(end)
+            losses[side].extend(epoch_losses)
+        states = (ends[0], ends[1])
+        if run.differing(states[0].weights, states[1].weights):
+            return EpochReplay(epoch, starts, losses, states)
+    return EpochReplay(None, None, losses, states)
+
+
+def _prefix_differs(run: Run, starts: Pair, xe: Array, ye: Array, batches: int) -> list[str]:
+    """From ``starts``, train both on the epoch's first ``batches`` batches; what differs."""
+    stop = min(batches * run.batch_size, len(xe))
+    end_a, end_b = replay_both(run, starts, xe[:stop], ye[:stop])
     return run.differing(end_a.weights, end_b.weights)
 
 
-def states_differ(run: Run, end_a: Snapshot, end_b: Snapshot) -> list[str]:
-    """The optimizer-state entries that differ (``iterations``, ``momentum W0``...); none without states."""
-    if end_a.optimizer_state is None or end_b.optimizer_state is None:
-        return []
-    return optimizer_state.differing_entries(end_a.optimizer_state, end_b.optimizer_state, run.parameter_names,
-                                             run.tolerance)
-
-
-#: What a replay compares between the two sides' end snapshots: :func:`weights_differ` or :func:`states_differ`.
-Differs = Callable[[Run, Snapshot, Snapshot], list[str]]
-
-
-def replay_epochs(run: Run, differs: Differs = weights_differ) -> EpochReplay:
-    """Train both from the initial state, one epoch per ``train`` call; stop at the first disagreement."""
-    states = [run.initial, run.initial]
-    losses: tuple[list[float], list[float]] = ([], [])
-    for epoch, (xe, ye) in enumerate(run.epoch_data(), start=1):
-        start = states[0]
-        for side in (0, 1):
-            states[side], epoch_losses = replay(run, side, states[side], xe, ye)
-            losses[side].extend(epoch_losses)
-        if differs(run, states[0], states[1]):
-            return EpochReplay(epoch, start, losses, (states[0], states[1]))
-    return EpochReplay(None, None, losses, (states[0], states[1]))
-
-
-def _prefix_differs(run: Run, start: Snapshot, xe: Array, ye: Array, batches: int, differs: Differs) -> list[str]:
-    """From ``start`` on both sides, train on the epoch's first ``batches`` batches; what differs."""
-    stop = min(batches * run.batch_size, len(xe))
-    return differs(run, *replay_both(run, start, xe[:stop], ye[:stop]))
-
-
-def first_bad_batch(run: Run, start: Snapshot, xe: Array, ye: Array, differs: Differs = weights_differ
-                    ) -> tuple[int, list[str]] | None:
+def first_bad_batch(run: Run, starts: Pair, xe: Array, ye: Array) -> tuple[int, list[str]] | None:
     """The first batch ``k`` (1-based) such that ``k-1`` batches agree and ``k`` do not.
 
     Batch 1 is tried first (most bugs show there), then the whole epoch, then
     bisection between the last prefix known to agree and the first known not to.
-    Returns ``None`` when the whole epoch agrees from ``start``.
+    Returns ``None`` when the whole epoch agrees from ``starts``.
     """
     total = _num_batches(len(xe), run.batch_size)
-    first = _prefix_differs(run, start, xe, ye, 1, differs)
-    if first:
-        return 1, first
+    differs = _prefix_differs(run, starts, xe, ye, 1)
+    if differs:
+        return 1, differs
     good, bad = 1, total
-    bad_differs = _prefix_differs(run, start, xe, ye, total, differs) if total > 1 else []
+    bad_differs = _prefix_differs(run, starts, xe, ye, total) if total > 1 else []
     if not bad_differs:
         return None
     while bad - good > 1:
         middle = (good + bad) // 2
-        middle_differs = _prefix_differs(run, start, xe, ye, middle, differs)
-        if middle_differs:
-            bad, bad_differs = middle, middle_differs
+        differs = _prefix_differs(run, starts, xe, ye, middle)
+        if differs:
+            bad, bad_differs = middle, differs
         else:
             good = middle
     return bad, bad_differs
@@ -243,298 +259,407 @@ def first_bad_batch(run: Run, start: Snapshot, xe: Array, ye: Array, differs: Di
 
 # ------------------------------------------------------------- diagnosis
 def diagnose(run: Run, report: Report) -> Localisation:
-    """The localisation for a report with failed checks (see the module docstring)."""
+    """Every cause of a report's failed checks, in order: the first, with the rest in ``others``."""
+    causes: list[Localisation] = []
     try:
-        for step in (_setup_cause, _loss_function_cause, _gradient_cause):
-            found = step(run, report)
-            if found is not None:
-                return found
-        return _training_cause(run, report)
+        causes += _setup_causes(run, report)
+        if not causes:
+            loss_causes, carried = _loss_causes(run, report)
+            causes += loss_causes
+            if carried is not None:
+                gradient_causes, ratio = _gradient_causes(run, report, carried)
+                causes += gradient_causes
+                if _training_failed(report):
+                    causes += _training_causes(run, report, causes, ratio)
     except Exception as error:  # a side raised during a replay: say so rather than crash
-        return Localisation(Cause.UNKNOWN, f"the localisation replay stopped: {type(error).__name__}: {error}")
+        causes.append(Localisation(Cause.UNKNOWN, f"the localisation replay stopped: {type(error).__name__}: "
+                                   f"{error}"))
+    unique: list[Localisation] = []
+    for loc in causes:
+        if not any((u.cause, u.side, u.convention, u.layer) == (loc.cause, loc.side, loc.convention, loc.layer)
+                   for u in unique):
+            unique.append(loc)
+    first, *others = unique or [Localisation(Cause.UNKNOWN, "the failed checks have no cause the replays find")]
+    first.others = others
+    return first
 
 
-def _setup_cause(run: Run, report: Report) -> Localisation | None:
+def _setup_causes(run: Run, report: Report) -> list[Localisation]:
     """Layout, dtypes, the weight copy and the forward pass."""
     if run.layouts is not None:
         count_a, count_b = len(run.layouts[0]), len(run.layouts[1])
         evidence = [f"a's weight shapes: {run.layouts[0]}", f"b's weight shapes: {run.layouts[1]}"]
-        if count_a != count_b:
-            if max(count_a, count_b) == 2 * min(count_a, count_b):
-                fewer = run.names[1] if count_b < count_a else run.names[0]
-                hint = f"{fewer} has no bias vectors: build both with the same use_bias"
-                return Localisation(Cause.MISSING_BIAS, hint, evidence=evidence)
-            hint = "the weight counts differ: the layer structure differs"
-            return Localisation(Cause.ARCHITECTURE, hint, evidence=evidence)
-        return Localisation(Cause.ARCHITECTURE, "the weight shapes differ: build both with the same layer sizes",
-                            evidence=evidence)
+        if count_a != count_b and max(count_a, count_b) == 2 * min(count_a, count_b):
+            fewer = run.names[1] if count_b < count_a else run.names[0]
+            return [Localisation(Cause.MISSING_BIAS, f"{fewer} has no bias vectors: build both with the same "
+                                 "use_bias", evidence=evidence, side=fewer)]
+        hint = ("the weight counts differ: the layer structure differs" if count_a != count_b
+                else "the weight shapes differ: build both with the same layer sizes")
+        return [Localisation(Cause.ARCHITECTURE, hint, evidence=evidence)]
     if run.dtypes is not None and run.dtypes[0] != run.dtypes[1]:
         hint = f"a computes in {run.dtypes[0]}, b in {run.dtypes[1]}: build both with the same dtype"
-        return Localisation(Cause.DTYPE_MISMATCH, hint, evidence=[f"forward output dtypes: {run.dtypes}"])
+        return [Localisation(Cause.DTYPE_MISMATCH, hint, evidence=[f"forward output dtypes: {run.dtypes}"])]
     initial = report.check("initial weights")
     if not initial.passed:
         hint = (f"{run.names[1]}.get_weights() after set_weights({run.names[0]}'s weights) does not return them: "
                 "its set_weights does not take (or get_weights reorders)")
-        return Localisation(Cause.INITIAL_WEIGHTS, hint, evidence=[f"initial weights: {initial.note}"])
+        return [Localisation(Cause.INITIAL_WEIGHTS, hint, evidence=[f"initial weights: {initial.note}"],
+                             side=run.names[1])]
     forward = report.check("forward")
     if not forward.passed:
         hint = ("the outputs differ from identical weights: the forward pass differs "
                 "(activation, layer order, kernel layout)")
         evidence = [f"forward: max rel error {forward.max_rel_error:.3g} at {forward.worst_index} {forward.note}"]
-        return Localisation(Cause.FORWARD_PASS, hint, evidence=evidence)
-    return None
+        return [Localisation(Cause.FORWARD_PASS, hint, evidence=evidence, side=run.names[0])]
+    return []
 
 
-def _loss_function_cause(run: Run, report: Report) -> Localisation | None:
-    """``evaluate`` differs on identical weights (so on identical outputs): a factor, or another loss."""
-    check = report.check("evaluate")
-    if check.passed:
-        return None
+def _loss_causes(run: Run, report: Report) -> tuple[list[Localisation], float | None]:
+    """``evaluate`` on identical weights: the causes, and the ratio the gradients should then carry.
+
+    The ratio is ``None`` for a different loss function (nothing below it can be told apart from it).
+    """
+    if report.check("evaluate").passed:
+        return [], 1.0
     for side in run.sides:
         restore(side, run.initial)
     losses = [float(side.evaluate(run.x, run.y)) for side in run.sides]
     evidence = [f"evaluate on all {run.num_samples} samples: a {losses[0]:.10g}, b {losses[1]:.10g}"]
-    ratio = losses[0] / losses[1] if losses[1] else None
-    factors = match_factor(ratio, run.num_outputs, run.num_samples)
-    if factors:
-        hint = run.factor_hint("losses", ratio, factors, run.num_samples)
-        return Localisation(factors[0].cause, hint, evidence=evidence)
-    hint = (f"{run.names[0]} and {run.names[1]} give different losses for the same outputs, and not by a known "
-            "factor: they compute different loss functions (e.g. MAE vs MSE)")
-    return Localisation(Cause.LOSS_FUNCTION, hint, evidence=evidence)
+    ratio = losses[0] / losses[1] if losses[1] else math.inf
+    causes = ratio_causes(run, "losses", ratio, 1.0, run.num_samples, Cause.LOSS_FUNCTION, evidence=evidence)
+    if causes[0].cause is Cause.LOSS_FUNCTION:
+        causes[0].hint = (f"{run.names[0]} and {run.names[1]} give different losses for the same outputs, and not by "
+                          "a known factor: they compute different loss functions (e.g. MAE vs MSE)")
+        return causes, None
+    return causes, ratio
 
 
-def _gradient_cause(run: Run, report: Report) -> Localisation | None:
-    """Gradients on the whole data differ: a factor, or a different backward pass."""
-    failed = [c for c in report.checks if c.name.startswith("gradient") and not c.passed]
-    if not failed:
-        return None
-    grads_a, grads_b = gradients_at(run, run.initial, run.x, run.y)
-    ratio = proportionality(grads_a, grads_b)
-    batch = run.num_samples
-    factors = match_factor(ratio, run.num_outputs, batch)
-    layers = [c.name.removeprefix("gradient ").strip() for c in failed]
-    evidence = [f"gradients on all {batch} samples: a ≈ r·b with r = {ratio:.6g}" if ratio is not None
-                else "gradients on all samples: b is not a constant multiple of a"]
+def ratio_causes(run: Run, what: str, ratio: float | None, carried: float, count: int, unexplained: Cause,
+                 **place: object) -> list[Localisation]:
+    """The causes of ``a ≈ ratio·b`` where ``carried`` was expected: a sign, named factors, or ``unexplained``."""
+    name_a = run.names[0]
+    if ratio is None or not math.isfinite(ratio) or carried == 0:
+        return [Localisation(unexplained, f"{name_a}'s {what} are not a constant multiple of {run.names[1]}'s",
+                             side=name_a, **place)]
+    relative = ratio / carried
+    head = (f"{name_a}'s {what} are {ratio:.6g} × {run.names[1]}'s"
+            + (f", {relative:.6g} × what the error reaching them carries" if carried != 1 else ""))
+    causes = []
+    if relative < 0:
+        causes.append(Localisation(Cause.SIGN_CONVENTION, head + ": the opposite sign, " + CONVENTIONS["sign"],
+                                   side=name_a, convention="sign", **place))
+    size, k = abs(relative), run.num_outputs
+    named = named_conventions(size, k, count)
+    for convention in named or ():
+        cause = Cause.BATCH_AVERAGING if convention == "batch-sum" else Cause.LOSS_CONVENTION
+        hint = f"{head} (k={k} outputs, B={count} samples): {convention}, {CONVENTIONS[convention]}"
+        causes.append(Localisation(cause, hint, side=name_a, convention=convention, **place))
+    factors = match_factor(size, k, count) if named is None else []
     if factors:
-        loc = Localisation(factors[0].cause, run.factor_hint("gradients", ratio, factors, batch),
-                           layer=layers[0], layers=layers, evidence=evidence)
-    else:
-        loc = Localisation(Cause.BACKWARD_PASS, "the gradients differ from identical weights with no known factor: "
-                           "the backward pass computes something else", layer=layers[0], layers=layers,
-                           evidence=evidence)
-    if _training_failed(report):
-        _add_training_place(run, loc)
-    return loc
+        hint = factor_hint(what, ratio, factors, run.names, k, count)
+        causes.append(Localisation(factors[0].cause, hint, side=name_a, **place))
+    elif named is None:
+        causes.append(Localisation(unexplained, f"{head}: no known factor", side=name_a, **place))
+    return causes
+
+
+def _gradient_causes(run: Run, report: Report, carried: float) -> tuple[list[Localisation], float | None]:
+    """Each parameter's gradient on all samples, in backpropagation order: the causes, and the ratio ``a/b`` of
+    all gradients together (1 when they agree, ``None`` when not a constant)."""
+    if all(c.passed for c in report.checks if c.name.startswith("gradient")):
+        return [], 1.0
+    grads_a, grads_b = gradients_at(run, (run.initial, run.initial), run.x, run.y)
+    position = {name: index for index, name in enumerate(run.parameter_names)}
+    causes: list[Localisation] = []
+    names = backprop_order(run.parameter_names)
+    for name in names:
+        ga, gb = grads_a[position[name]], grads_b[position[name]]
+        ratio = 1.0 if allclose(ga, gb, run.tolerance) else proportionality([ga], [gb])
+        explained = ratio is not None and math.isclose(ratio, carried, rel_tol=FACTOR_RTOL)
+        if not explained and not math.isnan(carried):
+            evidence = [f"gradient {name} on all {run.num_samples} samples: "
+                        + (f"a ≈ r·b with r = {ratio:.6g}" if ratio is not None else "not a multiple of b's")]
+            causes += ratio_causes(run, f"{name} gradients", ratio, carried, run.num_samples, Cause.BACKWARD_PASS,
+                                   layer=name, layers=names, evidence=evidence)
+            if name == names[0] and causes[-1].cause is Cause.BACKWARD_PASS:
+                causes[-1].hint += ": at the output layer, the loss gradient dL/dŷ or the output activation differs"
+        if name.startswith("W"):  # the error passed down is scaled as this kernel's gradient is
+            carried = math.nan if ratio is None else ratio
+    return causes, proportionality(grads_a, grads_b)
 
 
 def _training_failed(report: Report) -> bool:
     return any(not c.passed for c in report.checks if c.name == "epoch losses" or c.name.startswith("final"))
 
 
-def _add_training_place(run: Run, loc: Localisation) -> None:
-    """Fill in the first disagreeing epoch and batch of training (keeps ``loc``'s cause)."""
+def _training_causes(run: Run, report: Report, found: list[Localisation], ratio: float | None
+                     ) -> list[Localisation]:
+    """Training disagrees: place the causes ``found`` so far, undo them, then find what else differs, in turn.
+
+    ``ratio`` is the gradients' ``a/b`` (``None`` when not a constant: then
+    nothing can be undone and the causes found explain the training too).
+    """
+    if not any(not c.passed for c in report.checks if c.name.startswith("final")):
+        return [_loss_reporting_cause(run, report) if not report.check("epoch losses").passed
+                else _optimizer_state_cause(run, report)]
+    stateful = [cause for side in (0, 1) if (cause := _train_state_cause(run, side)) is not None]
+    if stateful:
+        return stateful
+    if found:
+        _place(run, found)
+        known = _undo(run, ratio, found)
+        if known is None:
+            return []
+        run = dataclasses.replace(run, known=known)
+    causes: list[Localisation] = []
+    for _ in range(MAX_TRAINING_CAUSES):
+        found, run = _next_training_cause(run)
+        causes += found
+        if run is None:
+            break
+    return causes
+
+
+def _place(run: Run, causes: list[Localisation]) -> None:
+    """Put the gradient causes where training first disagrees (nothing undone)."""
     replayed = replay_epochs(run)
-    if replayed.first_bad is None or replayed.start is None:
+    if replayed.first_bad is None or replayed.starts is None:
         return
     xe, ye = run.epoch_data()[replayed.first_bad - 1]
-    found = first_bad_batch(run, replayed.start, xe, ye)
-    loc.epoch = replayed.first_bad
-    if found is not None:
-        loc.batch = found[0]
-        loc.samples = _batch_bounds(run, found[0], len(xe))
+    found = first_bad_batch(run, replayed.starts, xe, ye)
+    for loc in causes:
+        loc.epoch = replayed.first_bad
+        if found is not None:
+            loc.batch, loc.samples = found[0], _batch_bounds(run, found[0], len(xe))
+
+
+def _undo(run: Run, ratio: float | None, causes: list[Localisation]) -> Known | None:
+    """The gradient factor as :class:`Known`, if one step on one sample agrees once it is undone (else ``None``)."""
+    if ratio is not None and math.isclose(ratio, 1.0, rel_tol=FACTOR_RTOL):
+        return Known()
+    if ratio is None:
+        return None
+    sums = any(loc.cause is Cause.BATCH_AVERAGING for loc in causes)
+    known = Known(ratio / run.num_samples, 1) if sums else Known(ratio)
+    one = dataclasses.replace(run, known=known)
+    ends = replay_both(one, (run.initial, run.initial), run.x[:1], run.y[:1])
+    return None if one.differing(ends[0].weights, ends[1].weights) else known
+
+
+def _next_training_cause(run: Run) -> tuple[list[Localisation], Run | None]:
+    """The next cause along the replay, and the run with it undone (``None`` when it cannot be)."""
+    replayed = replay_epochs(run)
+    if replayed.first_bad is None or replayed.starts is None:
+        return _order_causes(run, replayed), None
+    xe, ye = run.epoch_data()[replayed.first_bad - 1]
+    found = first_bad_batch(run, replayed.starts, xe, ye)
+    if found is None:
+        hint = ("every batch of the epoch agrees from identical weights, only the accumulated trajectories drift "
+                "apart (rounding amplified by the dynamics): loosen --rtol or train fewer epochs")
+        return [Localisation(Cause.ROUNDING_DRIFT, hint, epoch=replayed.first_bad,
+                             evidence=[f"replay of epoch {replayed.first_bad} from the agreeing weights agrees"])], None
+    return _batch_causes(run, replayed.first_bad, replayed.starts, xe, ye, *found)
 
 
 def _batch_bounds(run: Run, batch: int, num_samples: int) -> tuple[int, int]:
     return (batch - 1) * run.batch_size, min(batch * run.batch_size, num_samples)
 
 
-def _training_cause(run: Run, report: Report) -> Localisation:
-    """Forward, loss and gradients agree, training does not."""
-    weights_fail = any(not c.passed for c in report.checks if c.name.startswith("final"))
-    if not weights_fail:
-        losses_fail = not report.check("epoch losses").passed
-        return _loss_reporting_cause(run, report) if losses_fail else _optimizer_state_cause(run, report)
-    replayed = replay_epochs(run)
-    if replayed.first_bad is None or replayed.start is None:
-        return _order_cause(run, replayed)
-    xe, ye = run.epoch_data()[replayed.first_bad - 1]
-    found = first_bad_batch(run, replayed.start, xe, ye)
-    if found is None:
-        hint = ("every batch of the epoch agrees from identical weights, only the accumulated trajectories drift "
-                "apart (rounding amplified by the dynamics): loosen --rtol or train fewer epochs")
-        return Localisation(Cause.ROUNDING_DRIFT, hint, epoch=replayed.first_bad,
-                            evidence=[f"replay of epoch {replayed.first_bad} from the agreeing weights agrees"])
-    return _batch_cause(run, replayed.first_bad, replayed.start, xe, ye, *found)
+def _train_state_cause(run: Run, side: int) -> Localisation | None:
+    """Does the same ``train`` call on one sample, twice from the same snapshot, take the same step?
 
-
-@dataclass
-class _BatchEvidence:
-    """What one batch does on each side from the same state: gradients and one step."""
-
-    grads_agree: bool
-    ratio: float | None
-    steps: tuple[Weights, Weights]
-    ends: tuple[Snapshot, Snapshot]
-    step_ratio: float | None
-    alone_differs: bool
-    lines: list[str] = field(default_factory=list)
-
-
-def _examine_batch(run: Run, before: Snapshot, xb: Array, yb: Array) -> _BatchEvidence:
-    grads_a, grads_b = gradients_at(run, before, xb, yb)
-    ratio = proportionality(grads_a, grads_b)
-    grads_agree = not run.differing(grads_a, grads_b)
-    end_a, end_b = replay_both(run, before, xb, yb)
-    steps = ([w - b for w, b in zip(end_a.weights, before.weights)],
-             [w - b for w, b in zip(end_b.weights, before.weights)])
-    step_ratio = proportionality(*steps)
-    alone_differs = bool(run.differing(end_a.weights, end_b.weights))
-    lines = [f"gradients on this batch ({len(xb)} samples): "
-             + ("agree" if grads_agree else f"a ≈ r·b with r = {ratio:.6g}" if ratio else "differ"),
-             "one step on this batch alone: " + ("differs" if alone_differs else "agrees")
-             + (f"; a's step ≈ {step_ratio:.6g} × b's" if step_ratio is not None else "")]
-    return _BatchEvidence(grads_agree, ratio, steps, (end_a, end_b), step_ratio, alone_differs, lines)
-
-
-def _batch_cause(run: Run, epoch: int, start: Snapshot, xe: Array, ye: Array, batch: int, layers: list[str]
-                 ) -> Localisation:
-    """Why batch ``batch`` of ``epoch`` breaks the agreement."""
-    lo, hi = _batch_bounds(run, batch, len(xe))
-    size, partial = hi - lo, hi - lo < run.batch_size
-    loc = Localisation(Cause.UNKNOWN, "", epoch=epoch, batch=batch, samples=(lo, hi), layer=layers[0], layers=layers)
-    before = replay(run, 0, start, xe[:lo], ye[:lo])[0] if lo > 0 else start
-    seen = _examine_batch(run, before, xe[lo:hi], ye[lo:hi])
-    loc.evidence += seen.lines
-    factors = [] if seen.grads_agree else match_factor(seen.ratio, run.num_outputs, size)
-    if factors:
-        loc.cause, loc.hint = factors[0].cause, run.factor_hint("gradients", seen.ratio, factors, size)
-    elif partial and (hint := _partial_hint(run, size, *seen.steps)):
-        loc.cause, loc.hint = Cause.PARTIAL_LAST_BATCH, hint
-    elif partial and not (seen.alone_differs and seen.grads_agree):
-        loc.cause, loc.hint = Cause.PARTIAL_LAST_BATCH, _partial_head(run, size) + PARTIAL_GENERIC
-    elif not seen.alone_differs and seen.grads_agree and (hint := _batch_size_hint(run, start, xe[:hi], ye[:hi])):
-        loc.cause, loc.hint = Cause.BATCH_SIZE, hint
-    elif not seen.alone_differs and seen.grads_agree:
-        loc.cause = Cause.SHUFFLING
-        loc.hint = ("this batch alone gives the same step on both sides, but not after the batches before it: "
-                    "the sides do not feed the batches in the given order (b shuffles or reorders the samples)")
-    elif seen.grads_agree and (step_factors := match_factor(seen.step_ratio, run.num_outputs, size)):
-        loc.cause, loc.hint = step_factors[0].cause, run.factor_hint("steps", seen.step_ratio, step_factors, size)
-    elif seen.grads_agree:
-        found = _update_step_cause(run, before, xe[lo:hi], ye[lo:hi], seen, loc.evidence)
-        generic = ((Cause.PARTIAL_LAST_BATCH, _partial_head(run, size) + PARTIAL_GENERIC) if partial else
-                   (Cause.UPDATE_STEP, "the gradients agree but the update does not: learning rate, update sign or "
-                    "the optimizer's rule differ"))
-        loc.cause, loc.hint = found or generic
-    else:
-        loc.cause, loc.hint = Cause.BACKWARD_PASS, "the gradients on this batch differ with no known factor"
-    return loc
-
-
-def _update_step_cause(run: Run, before: Snapshot, xb: Array, yb: Array, seen: _BatchEvidence,
-                       evidence: list[str]) -> tuple[Cause, str] | None:
-    """Same gradients, different step: the update rule, or the optimizer state carried into it? Replayed.
-
-    From the same weights with a *fresh* optimizer state (no step taken, zero
-    slots): if the step then agrees, the sides keep or read the carried state
-    differently; if not, the rule differs, and the slots after that first step
-    say whether in how the slots are updated or in how the step is made from them.
-    ``None`` when there is no slot to learn from.
+    The steps are compared, not the weights: a decayed rate deep in training
+    changes a step far more than the weights' tolerance shows.
     """
-    state = before.optimizer_state
-    if state is None or set(state) <= {"iterations"}:  # no slots: nothing carried but a step count
+    start = run.initial.weights
+    first, again = ([w - w0 for w, w0 in zip(replay(run, side, run.initial, run.x[:1], run.y[:1])[0].weights, start)]
+                    for _ in range(2))
+    differing = run.differing(first, again)
+    if not differing:
         return None
-    ends = seen.ends
-    if not optimizer_state.is_fresh(state):
-        ends = replay_both(run, Snapshot(before.weights, optimizer_state.fresh(state)), xb, yb)
-        agrees = not run.differing(ends[0].weights, ends[1].weights)
-        evidence.append("one step on this batch from a fresh optimizer state (iterations 0, zero slots): "
-                        + ("agrees" if agrees else "differs too"))
-        if agrees:
-            readings, named = _slot_readings(run, ends)
-            decays, rounded = optimizer_state.decay_readings(
-                state, tuple(e.optimizer_state or {} for e in seen.ends), tuple(e.optimizer_state or {} for e in ends),
-                run.names)
-            evidence += readings + decays
-            if rounded:  # the same state, decayed by another factor: a coefficient of the rule differs
-                return Cause.UPDATE_STEP, rounded
-            hint = ("the same gradients give the same step from a fresh optimizer state but not from the carried "
-                    "one: the sides keep or read the optimizer's state differently, so it matters once it is "
-                    "carried (across train calls, or copied from one side to the other)")
-            return Cause.OPTIMIZER_STATE, named or hint
-    else:
-        evidence.append("this is the optimizer's first step (iterations 0, zero slots)")
-    slots = [entry for entry in states_differ(run, *ends) if entry != "iterations"]
-    if slots:
-        evidence.append(f"the optimizer slots after that first step differ: {', '.join(slots)}")
-        readings, named = _slot_readings(run, ends)
-        evidence += readings
-        return Cause.UPDATE_STEP, named or ("the update rule differs from the first step on: the sides update the "
-                                            "optimizer's slots differently")
-    evidence.append("the optimizer slots after that first step agree")
-    return Cause.UPDATE_STEP, ("the update rule differs from the first step on: the slots agree, the step made from "
-                               "them does not (e.g. where ε enters, or a bias correction)")
+    name = run.names[side]
+    hint = (f"{name}.train gives other weights from the same weights and optimizer state: it keeps state of its "
+            "own between calls (a learning-rate decay, a step counter, a random generator); keep it in the "
+            "optimizer state (get/set_optimizer_state) or derive it from the arguments")
+    return Localisation(Cause.TRAIN_STATE, hint, layer=differing[0], layers=differing, side=name,
+                        evidence=["train(x[:1], y[:1], 1, lr) twice from the same snapshot: the steps of "
+                                  f"{', '.join(differing)} differ"])
 
 
-def _batch_size_hint(run: Run, start: Snapshot, x: Array, y: Array) -> str | None:
-    """Does one side train these samples as if with another batch size? Replayed, not guessed."""
-    reached = [replay(run, side, start, x, y)[0] for side in (0, 1)]
-    for side, other in ((1, 0), (0, 1)):
-        for size in (*OTHER_BATCH_SIZES, len(x)):
-            if size == run.batch_size:
+def _batch_causes(run: Run, epoch: int, starts: Pair, xe: Array, ye: Array, batch: int, layers: list[str]
+                  ) -> tuple[list[Localisation], Run | None]:
+    """Why batch ``batch`` of ``epoch`` breaks the agreement; the run with it undone, if it can be."""
+    lo, hi = _batch_bounds(run, batch, len(xe))
+    size = hi - lo
+    place = dict(epoch=epoch, batch=batch, samples=(lo, hi), layer=layers[0], layers=layers)
+    befores = (replay(run, 0, starts[0], xe[:lo], ye[:lo])[0], replay(run, 1, starts[1], xe[:lo], ye[:lo])[0]
+               ) if lo > 0 else starts
+    grads_a, grads_b = gradients_at(run, befores, xe[lo:hi], ye[lo:hi])
+    expected = run.known.ratio(size)
+    grads_agree = not run.differing(grads_a, [expected * g for g in grads_b])
+    ends = replay_both(run, befores, xe[lo:hi], ye[lo:hi])
+    steps = tuple([w - b for w, b in zip(end.weights, before.weights)] for end, before in zip(ends, befores))
+    alone_differs = bool(run.differing(ends[0].weights, ends[1].weights))
+    ratio, step_ratio = proportionality(grads_a, grads_b), proportionality(*steps)
+    evidence = [f"gradients on this batch ({size} samples): "
+                + ("agree" if grads_agree else f"a ≈ r·b with r = {ratio:.6g}" if ratio else "differ"),
+                "one step on this batch alone: " + ("differs" if alone_differs else "agrees")
+                + (f"; a's step ≈ {step_ratio:.6g} × b's" if step_ratio is not None else "")]
+    if not grads_agree:
+        return ratio_causes(run, "gradients on this batch", ratio, expected, size, Cause.BACKWARD_PASS,
+                            evidence=evidence, **place), None
+    if size < run.batch_size and alone_differs:
+        hint, side = _partial_hint(run, size, *steps)
+        return [Localisation(Cause.PARTIAL_LAST_BATCH, hint, evidence=evidence, side=side, **place)], None
+    found = _batch_size_cause(run, starts, xe, ye, hi, evidence, place)
+    if found is not None:
+        return [found[0]], found[1]
+    if not alone_differs:
+        return [_within_call_cause(run, starts, xe[:hi], ye[:hi], evidence, place)], None
+    causes = ratio_causes(run, "steps", step_ratio, 1.0, size, Cause.UPDATE_STEP, evidence=evidence, **place)
+    if causes[-1].cause is Cause.UPDATE_STEP:
+        causes[-1].hint = ("the gradients agree but the update does not: learning rate, update sign or optimizer "
+                           "state (momentum, weight decay) differ")
+    return causes, None
+
+
+def batch_size_candidates(num_samples: int, asked: int) -> list[int]:
+    """1, ``n``, 32, then the divisors of ``n`` and the powers of two below it: each size once, not ``asked``.
+
+    >>> batch_size_candidates(12, 1)
+    [12, 2, 3, 4, 6, 8]
+    """
+    divisors = [d for d in range(2, num_samples) if num_samples % d == 0]
+    powers = [2**i for i in range(1, num_samples.bit_length()) if 2**i < num_samples]
+    sizes, seen = [], {min(asked, num_samples)}
+    for size in [1, num_samples, KERAS_DEFAULT_BATCH, *sorted(set(divisors) | set(powers))]:
+        if min(size, num_samples) not in seen:
+            seen.add(min(size, num_samples))
+            sizes.append(size)
+    return sizes[:3 + MAX_BATCH_HYPOTHESES]
+
+
+def _batch_size_cause(run: Run, starts: Pair, xe: Array, ye: Array, hi: int, evidence: list[str], place: dict
+                      ) -> tuple[Localisation, Run] | None:
+    """Does one side's whole epoch equal the other's at another batch size? Replayed, not guessed.
+
+    A size must first hold on the epoch's first ``hi`` samples (where the
+    disagreement showed; sizes from ``hi`` up all train them as one batch),
+    then over the whole epoch.
+    """
+    prefix = [replay(run, side, starts[side], xe[:hi], ye[:hi])[0] for side in (0, 1)]
+    ends: dict[int, Snapshot] = {}
+    held: dict[tuple[int, int], bool] = {}
+    for size in batch_size_candidates(len(xe), run.batch_size):
+        for side, other in ((0, 1), (1, 0)):
+            if run.known.undone(side):
                 continue
-            other_end = replay(run, other, start, x, y, batch_size=size)[0]
-            if not run.differing(reached[side].weights, other_end.weights):
-                return (f"{run.names[side]} trains in batches of {size}, not batch_size={run.batch_size}: "
-                        f"its weights after these {len(x)} samples equal {run.names[other]}'s trained at "
-                        f"batch_size={size}" + (" (Keras fit's default when batch_size is not passed)"
-                                                 if size == 32 else ""))
+            key = (other, min(size, hi))
+            if key not in held:
+                trial = replay(run, other, starts[other], xe[:hi], ye[:hi], batch_size=size)[0]
+                held[key] = not run.differing(prefix[side].weights, trial.weights)
+            if not held[key]:
+                continue
+            ends[side] = ends.get(side) or replay(run, side, starts[side], xe, ye)[0]
+            trial = replay(run, other, starts[other], xe, ye, batch_size=size)[0]
+            if not run.differing(ends[side].weights, trial.weights):
+                return _batch_size_found(run, side, other, size, len(xe), evidence, place)
     return None
 
 
-PARTIAL_GENERIC = ": the sides treat the partial last batch differently (Keras trains on it as a batch of its own size)"
+def _batch_size_found(run: Run, side: int, other: int, size: int, n: int, evidence: list[str], place: dict
+                      ) -> tuple[Localisation, Run]:
+    """The cause ``side`` trains in batches of ``size``, and the run with ``other`` replayed at that size."""
+    name = run.names[side]
+    what = ("one step per sample" if size == 1 else "the whole data set as one batch" if size >= n
+            else f"batches of {size}")
+    hint = (f"{name} trains in {what}, not batch_size={run.batch_size}: its weights after epoch {place['epoch']} "
+            f"equal {run.names[other]}'s trained at batch_size={size}"
+            + (" (Keras fit's default when batch_size is not passed)" if size == KERAS_DEFAULT_BATCH else ""))
+    convention = "per-sample" if size == 1 else "full-batch" if size >= n else None
+    sizes = list(run.known.batch_sizes)
+    sizes[other] = size
+    undone = dataclasses.replace(run, known=dataclasses.replace(run.known, batch_sizes=(sizes[0], sizes[1])))
+    return Localisation(Cause.BATCH_SIZE, hint, evidence=evidence, side=name, convention=convention, **place), undone
 
 
-def _partial_head(run: Run, size: int) -> str:
-    return f"the first disagreement is the epoch's last, partial batch ({size} of {run.batch_size} samples)"
+def _carries(run: Run, side: int, start: Snapshot, x: Array, y: Array, **together: int) -> bool:
+    """Does one call on ``(x, y)`` (``together``: ``epochs=E`` or one epoch) differ from the calls it splits into?
+
+    Split by epochs when ``epochs`` is given (with the run's shuffle), else by batches.
+    """
+    whole = replay(run, side, start, x, y, **together)[0]
+    state, size = start, run.known.batch_sizes[side] or run.batch_size
+    pieces = ([(x, y)] * together["epochs"] if together else
+              [(x[s], y[s]) for s in batch_slices(len(x), size)])
+    for xp, yp in pieces:
+        state = replay(run, side, state, xp, yp)[0]
+    return bool(run.differing(whole.weights, state.weights))
 
 
-def _partial_hint(run: Run, size: int, step_a: Weights, step_b: Weights) -> str | None:
-    """What one side does differently with the partial last batch, from each side's step on it alone (or ``None``)."""
-    head = _partial_head(run, size)
+def _repeated(x: Array, y: Array) -> tuple[Array, Array]:
+    """The first sample ``len(x)`` times: data whose order cannot matter."""
+    return np.repeat(x[:1], len(x), axis=0), np.repeat(y[:1], len(y), axis=0)
+
+
+def _within_call_cause(run: Run, starts: Pair, x: Array, y: Array, evidence: list[str], place: dict
+                       ) -> Localisation:
+    """The batch alone agrees, not after the batches before it: which side's one call differs from per-batch calls."""
+    for side in (0, 1):
+        if not run.known.undone(side) and _carries(run, side, starts[side], x, y):
+            note = f"{run.names[side]}: one train call on these {len(x)} samples differs from one call per batch"
+            return _reorders_or_keeps(run, side, starts[side], x, y, [*evidence, note], place)
+    return Localisation(Cause.UNKNOWN, "this batch alone gives the same step on both sides, but not after the batches "
+                        "before it, and neither side's one call differs from its calls per batch",
+                        evidence=evidence, **place)
+
+
+def _reorders_or_keeps(run: Run, side: int, start: Snapshot, x: Array, y: Array, evidence: list[str], place: dict,
+                       **together: int | None) -> Localisation:
+    """One call differs from the calls it splits into: shuffling, or state carried (a repeated sample tells)."""
+    name, between = run.names[side], "epochs" if together else "batches"
+    if _carries(run, side, start, *_repeated(x, y), **together):
+        hint = (f"{name} changes its step between the {between} of one train call, even on one sample repeated "
+                "(a learning-rate schedule, a counter): train must take the same step rule throughout")
+        return Localisation(Cause.TRAIN_STATE, hint, evidence=evidence, side=name, **place)
+    hint = (f"{name} does not feed the epochs in the documented order: with shuffle={run.shuffle} each epoch must "
+            f"use np.random.default_rng({run.shuffle}).permutation(n), one permutation per epoch from one generator"
+            if run.shuffle is not None and together else f"{name} reorders the samples inside train (its own "
+            "shuffling): with shuffle=None it must keep the given order, with shuffle=s use "
+            "np.random.default_rng(s).permutation(n) once per epoch")
+    return Localisation(Cause.SHUFFLING, hint, evidence=evidence, side=name, **place)
+
+
+def _partial_hint(run: Run, size: int, step_a: Weights, step_b: Weights) -> tuple[str, str | None]:
+    """What one side does differently with the partial last batch (and which), from each side's step on it."""
+    head = f"the first disagreement is the epoch's last, partial batch ({size} of {run.batch_size} samples)"
     for side, step, other in ((0, step_a, step_b), (1, step_b, step_a)):
         name = run.names[side]
         if not any(np.any(s) for s in step) and any(np.any(s) for s in other):
-            return head + f": {name} makes no update on it (it drops the partial last batch); Keras trains on it"
+            return head + f": {name} makes no update on it (it drops the partial last batch); Keras trains on it", name
         ratio = proportionality(step, other)
         if ratio is not None and math.isclose(ratio, size / run.batch_size, rel_tol=FACTOR_RTOL):
             return head + (f": {name}'s step on it is {size}/{run.batch_size} of the other's (it divides by "
-                           "batch_size, not by the batch's own size)")
-    return None
+                           "batch_size, not by the batch's own size)"), name
+    return head + ": the sides treat it differently (Keras trains on it as a batch of its own size)", None
 
 
-def _order_cause(run: Run, replayed: EpochReplay) -> Localisation:
-    """The epoch-by-epoch replay agrees although the one-call run did not."""
+def _order_causes(run: Run, replayed: EpochReplay) -> list[Localisation]:
+    """The epoch-by-epoch replay agrees although the one-call run did not: which side's own run departs."""
     assert run.finals is not None and run.losses is not None
-    evidence = ["the replay, one epoch per train call in the documented orders, agrees at every epoch"]
-    deviants = []
+    causes = []
     for side in (0, 1):
-        if run.differing(run.finals[side].weights, replayed.finals[side].weights):
-            deviants.append(side)
-            epoch = _first_loss_difference(run.losses[side], replayed.losses[side], run.tolerance)
-            evidence.append(f"{run.names[side]}: its own {run.epochs}-epoch run departs from its "
-                            f"replay" + (f" from epoch {epoch}" if epoch else ""))
-    side = " and ".join(run.names[s] for s in deviants) or "neither side"
-    first = min((_first_loss_difference(run.losses[s], replayed.losses[s], run.tolerance) or 1 for s in deviants),
-                default=None)
-    if run.shuffle is not None:
-        hint = (f"{side} does not shuffle in the documented order: with shuffle={run.shuffle} each epoch must use "
-                "np.random.default_rng(shuffle).permutation(n), one permutation per epoch from one generator")
-        return Localisation(Cause.SHUFFLING, hint, epoch=first, batch=1 if first else None, evidence=evidence)
-    hint = (f"{side} trains differently in one call of {run.epochs} epochs than in one call per epoch: "
-            "it reorders samples or carries state (a schedule, momentum) across epochs")
-    return Localisation(Cause.SHUFFLING if deviants else Cause.UNKNOWN, hint, epoch=first, evidence=evidence)
+        if run.known.undone(side) or not run.differing(run.finals[side].weights, replayed.finals[side].weights):
+            continue
+        epoch = _first_loss_difference(run.losses[side], replayed.losses[side], run.tolerance) or 1
+        evidence = ["the replay, one epoch per train call in the documented orders, agrees at every epoch",
+                    f"{run.names[side]}: its own {run.epochs}-epoch run departs from its replay from epoch {epoch}"]
+        causes.append(_reorders_or_keeps(run, side, run.initial, run.x, run.y, evidence, {"epoch": epoch, "batch": 1},
+                                         epochs=run.epochs, shuffle=run.shuffle))
+    if causes or run.known != Known():
+        return causes  # nothing left once the known causes are undone
+    return [Localisation(Cause.UNKNOWN, "the replay agrees at every epoch and so does each side's own run: the "
+                         "disagreement does not repeat (is a side non-deterministic?)")]
 
 
 def _first_loss_difference(losses: list[float], other: list[float], tolerance: Tolerance) -> int | None:
@@ -545,36 +670,12 @@ def _first_loss_difference(losses: list[float], other: list[float], tolerance: T
 
 
 def _optimizer_state_cause(run: Run, report: Report) -> Localisation:
-    """Weights and losses agree after training; only the optimizer state does not. Where it first differs, replayed."""
+    """Weights and losses agree after training; only the optimizer state does not."""
     failed = [c for c in report.checks if c.name.startswith("optimizer") and not c.passed]
     evidence = [f"{c.name}: {c.note or f'max rel error {c.max_rel_error:.3g}'}" for c in failed]
     hint = ("the weights and losses agree but the optimizer state after training does not: the step count or a slot "
             "(momentum, moments) is kept differently; it would change the next steps")
-    loc = Localisation(Cause.OPTIMIZER_STATE if failed else Cause.UNKNOWN, hint, evidence=evidence)
-    replayed = replay_epochs(run, states_differ)
-    if not failed or replayed.first_bad is None or replayed.start is None:
-        return loc
-    xe, ye = run.epoch_data()[replayed.first_bad - 1]
-    found = first_bad_batch(run, replayed.start, xe, ye, states_differ)
-    if found is None:
-        return loc
-    batch, entries = found
-    loc.epoch, loc.batch, loc.samples = replayed.first_bad, batch, _batch_bounds(run, batch, len(xe))
-    loc.layers = [entry.split()[-1] for entry in entries if " " in entry]
-    loc.layer = loc.layers[0] if loc.layers else None
-    stop = loc.samples[1]
-    ends = replay_both(run, replayed.start, xe[:stop], ye[:stop])
-    loc.evidence = [f"the optimizer state first differs after this batch: {', '.join(entries)}", *loc.evidence]
-    readings, named = _slot_readings(run, ends)
-    loc.evidence += readings
-    loc.hint = named or loc.hint
-    return loc
-
-
-def _slot_readings(run: Run, ends: tuple[Snapshot, Snapshot]) -> tuple[list[str], str | None]:
-    """:func:`compare.optimizer_state.slot_readings` of two end snapshots."""
-    return optimizer_state.slot_readings(ends[0].optimizer_state or {}, ends[1].optimizer_state or {},
-                                         run.learning_rate, run.names)
+    return Localisation(Cause.OPTIMIZER_STATE if failed else Cause.UNKNOWN, hint, evidence=evidence)
 
 
 def _loss_reporting_cause(run: Run, report: Report) -> Localisation:
@@ -587,10 +688,9 @@ def _loss_reporting_cause(run: Run, report: Report) -> Localisation:
     epoch = _first_loss_difference(losses_a, losses_b, run.tolerance) or 1
     evidence = ["the final weights agree: both sides made the same updates"]
     ratio = proportionality([np.array(losses_a)], [np.array(losses_b)])
-    factors = [f for f in match_factor(ratio, run.num_outputs, 1) if not f.samples]
-    if factors:
-        return Localisation(Cause.LOSS_CONVENTION, run.factor_hint("reported losses", ratio, factors, 1),
-                            epoch=epoch, evidence=evidence)
+    if ratio is not None and (found := ratio_causes(run, "reported losses", ratio, 1.0, 1, Cause.UNKNOWN,
+                                                    epoch=epoch, evidence=evidence))[-1].cause is not Cause.UNKNOWN:
+        return found[0]
     means = _epoch_batch_means(run, epoch)
     if means is None:
         return Localisation(Cause.UNKNOWN, "the epoch losses differ while the weights agree: the loss is computed or "
@@ -603,7 +703,7 @@ def _loss_reporting_cause(run: Run, report: Report) -> Localisation:
         side = run.names[reads.index("plain")]
         hint = (f"{side} reports the plain mean of its batch losses; Keras weights each batch by its number of "
                 f"samples (they differ because the last batch is partial)")
-        return Localisation(Cause.EPOCH_LOSS_AVERAGING, hint, epoch=epoch, evidence=evidence)
+        return Localisation(Cause.EPOCH_LOSS_AVERAGING, hint, epoch=epoch, evidence=evidence, side=side)
     return Localisation(Cause.UNKNOWN, "the epoch losses differ while the weights agree, and neither is explained by "
                         "how the batch losses are averaged (pre- vs post-update loss?)", epoch=epoch, evidence=evidence)
 
@@ -624,9 +724,37 @@ def _epoch_batch_means(run: Run, epoch: int) -> tuple[float, float] | None:
         state = replay(run, 0, state, xe, ye)[0]
     xe, ye = data[epoch - 1]
     losses, sizes = [], []
-    for lo in range(0, len(xe), run.batch_size):
-        hi = min(lo + run.batch_size, len(xe))
-        state, batch_losses = replay(run, 0, state, xe[lo:hi], ye[lo:hi])
+    for batch in batch_slices(len(xe), run.batch_size):
+        state, batch_losses = replay(run, 0, state, xe[batch], ye[batch])
         losses.append(batch_losses[0])
-        sizes.append(hi - lo)
+        sizes.append(batch.stop - batch.start)
     return float(np.mean(losses)), float(np.dot(losses, sizes) / sum(sizes))
+
+
+# ------------------------------------------------------------ conventions
+def equivalent_up_to(run: Run, causes: list[Localisation], accepted: Sequence[str]) -> list[str]:
+    """The conventions the causes name, if each is accepted and replaying ``b`` with them gives ``a``'s own run.
+
+    ``b`` is trained epoch by epoch in the documented orders at the learning
+    rate the factor conventions scale and the batch size ``per-sample`` or
+    ``full-batch`` say; its final weights must equal ``a``'s from the
+    one-call run, and its epoch losses ``a``'s up to a constant (``a`` may
+    report its own loss). Returns ``[]`` when that is not so.
+    """
+    names = list(dict.fromkeys(loc.convention for loc in causes))
+    if not causes or run.finals is None or run.losses is None or any(n not in accepted for n in names):
+        return []
+    k, n = run.num_outputs, run.num_samples
+    factor = math.prod({"half-sum": k / 2, "output-sum": k}.get(name, 1.0) for name in names)
+    size = 1 if "per-sample" in names else n if "full-batch" in names else None
+    known = Known(factor, 1 if "batch-sum" in names else 0, (None, size))
+    state, losses, replaying = run.initial, [], dataclasses.replace(run, known=known)
+    try:
+        for xe, ye in run.epoch_data():
+            state, epoch_losses = replay(replaying, 1, state, xe, ye)
+            losses += epoch_losses
+    except Exception:  # the reference cannot be replayed so: nothing is confirmed
+        return []
+    scale = proportionality([np.array(run.losses[0])], [np.array(losses)])
+    agree = not run.differing(run.finals[0].weights, state.weights) and scale is not None
+    return names if agree and (named_conventions(abs(scale), k, n) is not None) else []  # type: ignore[return-value]

@@ -21,7 +21,7 @@ from tabulate import tabulate
 from scratch.files import atomic_writer
 
 from .outputs import Output, write_output
-from .results import Report
+from .results import Localisation, Report
 
 #: How many epochs the summary shows at each end of the loss curves.
 EDGE_EPOCHS = 3
@@ -150,11 +150,13 @@ def verdict_lines(report: Report) -> list[str]:
     """``PASS: all 8 checks agree`` or the failing checks and the localisation."""
     if report.passed:
         return [f"PASS: all {len(report.checks)} checks agree within tolerance"]
-    lines = [f"FAIL: {', '.join(c.name for c in report.failed_checks)}"]
-    loc = report.localisation
-    if loc is not None:
+    failed = ", ".join(c.name for c in report.failed_checks)
+    lines = [f"EQUIVALENT up to: {', '.join(report.accepted)} (replayed; differing checks: {failed})"
+             if report.accepted else f"FAIL: {failed}"]
+    for number, loc in enumerate(report.localisation.causes if report.localisation else []):
         where = loc.where()
-        lines.append(f"cause: {loc.cause}" + (f" — at {where}" if where else ""))
+        lines.append(f"{'also' if number else 'cause'}: {loc.cause}" + (f" — at {where}" if where else "")
+                     + (f" — in {loc.side}" if loc.side else ""))
         lines.append(f"hint: {loc.hint}")
         lines += [f"  evidence: {line}" for line in loc.evidence]
     return lines
@@ -181,7 +183,8 @@ def table(report: Report) -> str:
 def render_markdown(report: Report) -> str:
     """The same report as Markdown (fit for a CI job summary)."""
     verdict = verdict_lines(report)
-    parts = [f"## {'✅' if report.passed else '❌'} {verdict[0]}", "", frame_table(header_frame(report), markdown=True),
+    mark = "✅" if report.equivalent else "❌"
+    parts = [f"## {mark} {verdict[0]}", "", frame_table(header_frame(report), markdown=True),
              "", "### Equivalence", "", frame_table(checks_frame(report), markdown=True)]
     if len(verdict) > 1:
         parts += ["", "### Localisation", "", *(f"- {line.strip()}" for line in verdict[1:])]
@@ -211,12 +214,18 @@ def report_dict(report: Report) -> dict[str, Any]:
         "timings": None if report.timings is None else [
             {"operation": t.operation, "ms_a": t.ms_a, "ms_b": t.ms_b, "ratio": t.ratio} for t in report.timings
         ],
+        "accepted": report.accepted,
+        "equivalent": report.equivalent,
         "localisation": None if loc is None else {
-            "cause": str(loc.cause), "hint": loc.hint, "epoch": loc.epoch, "batch": loc.batch,
-            "samples": None if loc.samples is None else list(loc.samples), "layer": loc.layer,
-            "layers": loc.layers, "evidence": loc.evidence,
-        },
+            **localisation_dict(loc), "causes": [localisation_dict(cause) for cause in loc.causes]},
     })
+
+
+def localisation_dict(loc: Localisation) -> dict[str, Any]:
+    """One cause as JSON: ``cause``, ``hint``, ``epoch``, ``batch``, ``samples``, ``layer``, ``layers``, ..."""
+    return {"cause": str(loc.cause), "hint": loc.hint, "epoch": loc.epoch, "batch": loc.batch,
+            "samples": None if loc.samples is None else list(loc.samples), "layer": loc.layer,
+            "layers": loc.layers, "evidence": loc.evidence, "side": loc.side, "convention": loc.convention}
 
 
 # ------------------------------------------------------------------ files

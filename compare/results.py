@@ -55,11 +55,20 @@ class Localisation:
     samples : tuple of int or None
         ``(start, stop)`` positions of that batch within the epoch's order.
     layer : str or None
-        The first parameter (in ``get_weights`` order, ``W0``, ``b0``, ...) that differs.
+        The parameter where it first goes wrong in backpropagation order
+        (the one nearest the output: ``W1`` before ``b1`` before ``W0``).
     layers : list of str
-        Every parameter that differs at that point.
+        Every parameter that differs at that point, in backpropagation order.
     evidence : list of str
         The measurements the diagnosis rests on, one line each.
+    side : str or None
+        The implementation the cause lies in (its name), when a replay or a
+        measurement says which.
+    convention : str or None
+        The named convention this cause is (``"half-sum"``, ``"sign"``...; see
+        :mod:`compare.conventions`), ``None`` when it is a mistake.
+    others : list of Localisation
+        The further causes found, in order (each without ``others`` of its own).
     """
 
     cause: Cause
@@ -70,9 +79,17 @@ class Localisation:
     layer: str | None = None
     layers: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
+    side: str | None = None
+    convention: str | None = None
+    others: list[Localisation] = field(default_factory=list)
+
+    @property
+    def causes(self) -> list[Localisation]:
+        """Every cause found, in order: this one, then :attr:`others`."""
+        return [self, *self.others]
 
     def where(self) -> str:
-        """``epoch 3, batch 7 (samples 192-223), first layer W1`` or ``""``."""
+        """``epoch 3, batch 7 (samples 192-223), parameter W1`` or ``""``."""
         parts = []
         if self.epoch is not None:
             parts.append(f"epoch {self.epoch}")
@@ -83,7 +100,7 @@ class Localisation:
                 text += f" (sample {first})" if first == last else f" (samples {first}-{last})"
             parts.append(text)
         if self.layer is not None:
-            parts.append(f"first layer {self.layer}")
+            parts.append(f"parameter {self.layer}")
         return ", ".join(parts)
 
 
@@ -93,7 +110,9 @@ class Report:
 
     ``names`` are the two sides' labels (``a`` first: the one whose weights are
     copied into ``b``); ``losses_a``/``losses_b`` their per-epoch training
-    losses; ``timings`` is filled by :mod:`compare.bench.timing` when asked for.
+    losses; ``timings`` is filled by :mod:`compare.bench.timing` when asked for;
+    ``accepted`` lists the conventions (:mod:`compare.conventions`) under which
+    a failing pair was replayed and found equivalent.
     """
 
     names: tuple[str, str]
@@ -104,11 +123,17 @@ class Report:
     localisation: Localisation | None = None
     config: dict[str, Any] = field(default_factory=dict)
     timings: Any = None
+    accepted: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
         """``True`` when there is at least one check and every check passed."""
         return bool(self.checks) and all(check.passed for check in self.checks)
+
+    @property
+    def equivalent(self) -> bool:
+        """Every check passed, or the pair differs only by the :attr:`accepted` conventions."""
+        return self.passed or bool(self.accepted)
 
     @property
     def failed_checks(self) -> list[Check]:

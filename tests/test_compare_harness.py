@@ -94,11 +94,11 @@ def test_plain_epoch_mean_reports_the_unweighted_mean_of_its_batch_losses():
         np.testing.assert_array_equal(wa, wb)  # the same updates
 
 
-def test_the_partial_batch_is_named_by_its_samples_and_first_layer():
+def test_the_partial_batch_is_named_by_its_samples_and_the_layer_nearest_the_output():
     report = compare.compare(*pair(DropPartial), X, Y, epochs=2, learning_rate=0.5, batch_size=32)
     assert report.localisation.samples == (96, 100)
-    assert report.localisation.layer == "W0"
-    assert report.localisation.layers == ["W0", "W1"]
+    assert report.localisation.layer == "W1"  # backpropagation order: the output layer first
+    assert report.localisation.layers == ["W1", "W0"]
 
 
 def test_a_late_disagreement_is_found_at_its_exact_batch():

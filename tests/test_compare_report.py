@@ -43,7 +43,7 @@ def test_text_report_has_header_tables_and_verdict(passed):
 def test_failed_report_names_checks_and_localisation(failed):
     text = report.render_text(failed)
     assert "FAIL: gradient W0, gradient W1" in text
-    assert "cause: loss convention — at epoch 1, batch 1 (sample 0), first layer W0" in text
+    assert "cause: loss convention — at epoch 1, batch 1 (sample 0), parameter W1" in text
     markdown = report.render_markdown(failed)
     assert markdown.startswith("## ❌ FAIL") and "### Localisation" in markdown
     assert "| gradient W0 " in markdown

@@ -220,3 +220,83 @@ class PyTorchMomentum(MLP):
         if self.config.optimizer["momentum"] == 0:
             raise ValueError("PyTorchMomentum needs an sgd optimizer with momentum > 0")
         _swap_optimizer(self, "sgd", _PyTorchMomentumSGD)
+
+
+# ------------------------------------------- training written another way
+#: ``StatefulDecay``'s rate after ``s`` steps: ``lr / (1 + DECAY·s)``.
+DECAY = 0.05
+
+
+class PerSample(MLP):
+    """One step per sample whatever ``batch_size`` says (the seed's training)."""
+
+    def train(self, x: Array, y: Array, epochs: int, learning_rate: float, batch_size: int = 1,
+              shuffle: int | None = None, verbose: bool = False) -> list[float]:
+        return super().train(x, y, epochs, learning_rate, 1, shuffle, verbose)
+
+
+class FullBatch(MLP):
+    """One step per epoch on the whole data set whatever ``batch_size`` says (a full-batch tutorial's loop)."""
+
+    def train(self, x: Array, y: Array, epochs: int, learning_rate: float, batch_size: int = 1,
+              shuffle: int | None = None, verbose: bool = False) -> list[float]:
+        return super().train(x, y, epochs, learning_rate, len(x), shuffle, verbose)
+
+
+class OwnShuffle(MLP):
+    """Reshuffles every epoch with a generator of its own (kept across calls), whatever ``shuffle`` says."""
+
+    def train(self, x: Array, y: Array, epochs: int, learning_rate: float, batch_size: int = 1,
+              shuffle: int | None = None, verbose: bool = False) -> list[float]:
+        rng = self.__dict__.setdefault("own_rng", np.random.default_rng(2024))
+        history = []
+        for _ in range(epochs):
+            order = rng.permutation(len(x))
+            history += super().train(np.asarray(x)[order], np.asarray(y)[order], 1, learning_rate, batch_size)
+        return history
+
+
+class StatefulDecay(MLP):
+    """Decays the learning rate by a step counter kept in the object and never reset: ``lr / (1 + DECAY·s)``."""
+
+    def _train_step(self, inputs: Array, targets: Array, learning_rate: float) -> float:
+        self.steps = self.__dict__.get("steps", 0) + 1
+        return super()._train_step(inputs, targets, learning_rate / (1 + DECAY * self.steps))
+
+
+class ReturnsNone(MLP):
+    """``train`` trains but returns ``None``, as the seed's own ``train`` does (it prints the losses instead)."""
+
+    def train(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+        super().train(*args, **kwargs)  # type: ignore[arg-type]
+
+
+# ------------------------------------------ the protocol's layout broken
+class KernelsOutIn(MLP):
+    """Shows its kernels ``(out, in)``, the textbook column-vector layout, in get/set_weights and gradients."""
+
+    def get_weights(self) -> list[Array]:
+        return [w.T.copy() if w.ndim == 2 else w for w in super().get_weights()]
+
+    def set_weights(self, weights: Sequence[Array]) -> None:
+        super().set_weights([np.transpose(w) for w in weights])
+
+    def gradients(self, x: Array, y: Array) -> list[Array]:
+        return [g.T.copy() if g.ndim == 2 else g for g in super().gradients(x, y)]
+
+
+class BiasesAsRows(MLP):
+    """Keeps its biases as rows ``(1, n)``, as many tutorials do, and shows them so."""
+
+    def get_weights(self) -> list[Array]:
+        return [w.reshape(1, -1) if w.ndim == 1 else w for w in super().get_weights()]
+
+    def set_weights(self, weights: Sequence[Array]) -> None:
+        super().set_weights([np.reshape(w, p.shape) for w, p in zip(weights, self.parameters)])
+
+
+class MisspeltGradients(MLP):
+    """Calls its gradient method ``gradient``: the protocol's ``gradients`` is missing."""
+
+    gradient = MLP.gradients
+    gradients = None  # type: ignore[assignment]

@@ -1,0 +1,239 @@
+"""``mlp-compare grade``: grade a whole class of from-scratch MLPs, one row per submission.
+
+Each submission (``path.py:Class``, a quoted glob ``'submissions/*.py:Class'``,
+a folder with ``--class``, or ``module:Class``) is built with the same
+network, data and training as ``mlp-compare`` would build it and compared with
+``scratch.MLP`` in a spawned process of its own, under a time and a memory
+limit, as many at once as there are cores. Keras is paid for once: in the same
+run, one more process proves that ``scratch.MLP`` ≡ ``keras_equiv.KerasMLP``
+on this configuration, so every submission equivalent to ``scratch.MLP`` is
+equivalent to Keras.
+
+Exit status: 0 when every submission is equivalent (up to the conventions
+given to ``--accept``) and the proof holds; 1 otherwise; 2 for usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import sys
+import textwrap
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import cli, datasets
+from ..loading import SPEC_FORMS, LoadError, constructor_help, is_path, split_spec
+from ..outputs import add_output_options
+from ..report import atomic_write, frame_table, write_json
+from .pool import Job, run_isolated
+from .worker import EMPTY_ROW, grade, prove_reference, task
+
+PROG = "mlp-compare grade"
+EQUIVALENT = ("equivalent", "equivalent up to")
+#: Width of the wrapped columns of the terminal table.
+WRAP = {"first cause": 18, "where": 30, "hint": 60}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``mlp-compare grade``."""
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Grade many from-scratch MLPs at once: each submission against scratch.MLP in a "
+        "process of its own (time and memory limits), in parallel, after one proof that scratch.MLP ≡ Keras on the "
+        f"same configuration. Each class is built as {constructor_help()}.",
+        epilog="Exit status: 0 every submission is equivalent (up to --accept) and the proof holds, 1 otherwise, "
+        "2 usage error.")
+    parser.add_argument("submissions", nargs="+", metavar="SUBMISSION",
+                        help=f"{SPEC_FORMS}, a quoted glob 'folder/*.py:CLASS', or a folder or file with --class")
+    parser.add_argument("--class", dest="class_name", metavar="CLASS",
+                        help="the class to grade in submissions given without :CLASS")
+    cli.add_config_options(parser.add_argument_group("network (as mlp-compare)"))
+    cli.add_optimizer_options(parser.add_argument_group("optimizer arguments (as mlp-compare)"))
+    train = parser.add_argument_group("training and data (as mlp-compare)")
+    train.add_argument("--epochs", type=int, default=50)
+    train.add_argument("--lr", type=float, default=0.1, help="learning rate (default: 0.1)")
+    train.add_argument("--batch-size", type=int, default=1)
+    train.add_argument("--shuffle", type=int, default=None, metavar="SEED")
+    train.add_argument("--dataset", default="sum", metavar="NAME", help="sum, xor, digits or csv:PATH")
+    train.add_argument("--samples", type=int, default=None)
+    train.add_argument("--target-columns", type=cli._name_list, default=None, metavar="COL[,COL]")
+    grading = parser.add_argument_group("grading")
+    cli.add_accept_option(grading)
+    grading.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
+                         help="wall-clock and CPU limit per submission (default: 120)")
+    grading.add_argument("--memory", type=int, default=1024, metavar="MB",
+                         help="address space a submission may add to its fresh process's (default: 1024)")
+    grading.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                         help="submissions graded at once (default: the number of cores)")
+    grading.add_argument("--no-keras", action="store_true",
+                         help="skip the proof that scratch.MLP ≡ Keras (grade against scratch.MLP alone)")
+    add_output_options(grading, {"json": "write every row, its causes and tracebacks as JSON",
+                                 "csv": "write one row per submission as CSV",
+                                 "markdown": "write the table as Markdown (a CI job summary)"})
+    return parser
+
+
+def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    for name, minimum in (("epochs", 0), ("batch_size", 1), ("jobs", 1), ("memory", 1), ("shuffle", 0)):
+        value = getattr(args, name)
+        if value is not None and value < minimum:
+            parser.error(f"--{name.replace('_', '-')} must be >= {minimum}, got {value}")
+    for name in ("lr", "timeout"):
+        if not 0 < getattr(args, name) < float("inf"):
+            parser.error(f"--{name} must be a finite number > 0, got {getattr(args, name)}")
+
+
+# ------------------------------------------------------------ submissions
+def find_submissions(texts: Sequence[str], class_name: str | None) -> list[str]:
+    """The ``path.py:Class`` or ``module:Class`` of every submission the arguments name, each once, in order.
+
+    Raises :class:`LoadError` for an argument that names no class or matches no file.
+    """
+    found = []
+    for text in texts:
+        where, cls = split_spec(text, "SUBMISSION") if ":" in text else (text, class_name or "")
+        if not cls:
+            raise LoadError(f"{text!r} names no class: write {text}:CLASS or give --class")
+        if Path(where).is_dir():
+            files = sorted(str(p) for p in Path(where).glob("*.py") if p.name != "__init__.py")
+        elif glob.has_magic(where):
+            files = sorted(glob.glob(where))
+        else:
+            files = [where] if is_path(where) else []
+            found += [] if files else [f"{where}:{cls}"]
+        if not files and (Path(where).is_dir() or glob.has_magic(where)):
+            raise LoadError(f"no Python file matches {where!r}")
+        found += [f"{path}:{cls}" for path in files]
+    return list(dict.fromkeys(found))
+
+
+# -------------------------------------------------------------- rendering
+def rows_frame(rows: Sequence[dict], wrap: bool = False) -> pd.DataFrame:
+    """One line per submission: verdict, conventions accepted, first cause, where, time."""
+    frame = pd.DataFrame([{
+        "submission": row["submission"],
+        "verdict": row["verdict"],
+        "conventions": ", ".join(row.get("conventions") or []),
+        "first cause": row.get("cause", ""),
+        "where": " ".join(part for part in (row.get("where", ""), f"in {row['side']}" if row.get("side") else "")
+                          if part),
+        "time (s)": f"{row['seconds']:.1f}",
+    } for row in rows])
+    if wrap:
+        for column in ("first cause", "where"):
+            frame[column] = [textwrap.fill(text, WRAP[column]) for text in frame[column]]
+    return frame
+
+
+def summary(rows: Sequence[dict], reference: dict | None) -> tuple[bool, str]:
+    """Whether all is well, and the line that says so."""
+    good = sum(row["verdict"] in EQUIVALENT for row in rows)
+    up_to = sum(row["verdict"] == "equivalent up to" for row in rows)
+    proof_ok = reference is None or reference["verdict"] in ("equivalent", "skipped")
+    text = f"{good} of {len(rows)} submissions equivalent" + (f" ({up_to} up to accepted conventions)" if up_to
+                                                               else "")
+    return good == len(rows) and proof_ok, text + ("" if proof_ok else "; but scratch.MLP ≢ Keras here (see above)")
+
+
+def reference_line(reference: dict | None) -> str:
+    if reference is None:
+        return "reference: scratch.MLP (the proof against Keras skipped: --no-keras)"
+    if reference["verdict"] == "equivalent":
+        return (f"reference: scratch.MLP ≡ keras_equiv.KerasMLP on this configuration, proved in this run "
+                f"({reference['checks']} checks, {reference['seconds']:.1f} s)")
+    return (f"reference: the proof that scratch.MLP ≡ Keras {reference['verdict']}: {reference.get('cause', '')} "
+            f"{reference.get('hint', '')}".rstrip())
+
+
+def render_text(rows: Sequence[dict], reference: dict | None, head: str, seconds: float) -> str:
+    """The terminal output: what was run, the proof, the table, each failure's hint, the verdict."""
+    lines = [*textwrap.wrap(head, 110), reference_line(reference), "", frame_table(rows_frame(rows, wrap=True)), ""]
+    for row in rows:
+        if row["verdict"] not in EQUIVALENT:
+            lines += textwrap.wrap(f"{row['submission']}: {row['hint']}", 110, subsequent_indent="    ")
+    passed, text = summary(rows, reference)
+    return "\n".join([*lines, "", f"{'PASS' if passed else 'FAIL'}: {text} ({seconds:.1f} s)"]) + "\n"
+
+
+def render_markdown(rows: Sequence[dict], reference: dict | None, head: str) -> str:
+    passed, text = summary(rows, reference)
+    frame = rows_frame(rows)
+    frame["hint"] = ["" if row["verdict"] in EQUIVALENT else row["hint"].replace("|", "\\|") for row in rows]
+    return (f"## {'✅' if passed else '❌'} {text}\n\n{head}\n\n{reference_line(reference)}\n\n"
+            f"{frame_table(frame, markdown=True)}\n")
+
+
+def write_outputs(args: argparse.Namespace, rows: list[dict], reference: dict | None, head: str, extra: dict
+                  ) -> None:
+    if args.json:
+        passed, text = summary(rows, reference)
+        write_json(args.json, {"passed": passed, "summary": text, "run": head, **extra, "reference": reference,
+                               "submissions": rows})
+    if args.csv:
+        frame = rows_frame(rows).rename(columns={"time (s)": "seconds"})
+        frame.insert(2, "equivalent", [row["verdict"] in EQUIVALENT for row in rows])
+        frame["hint"] = [row["hint"] for row in rows]
+        atomic_write(args.csv, frame.to_csv(index=False))
+    if args.markdown:
+        atomic_write(args.markdown, render_markdown(rows, reference, head))
+
+
+# ---------------------------------------------------------------- running
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``mlp-compare grade``; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    _validate(parser, args)
+    try:
+        targets = find_submissions(args.submissions, args.class_name)
+        x, y = datasets.load(args.dataset, samples=args.samples, seed=args.seed, dtype=args.dtype,
+                             target_columns=args.target_columns)
+        config = cli.config_from(args, x.shape[1], y.shape[1])
+    except (LoadError, datasets.DatasetError, cli.UsageError) as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    training = {"epochs": args.epochs, "learning_rate": args.lr, "batch_size": args.batch_size,
+                "shuffle": args.shuffle}
+    shared = task(config, cli.constructor_arguments(config), x, y, training, args.accept)
+    jobs = [] if args.no_keras else [Job("reference", prove_reference, shared, max(args.timeout, 600.0), None)]
+    jobs += [Job(spec, grade, shared | {"spec": spec}, args.timeout, args.memory) for spec in targets]
+    head = (f"{len(targets)} submissions against scratch.MLP: {'-'.join(map(str, config.layer_sizes))} "
+            f"{','.join(sorted(set(config.activation)))}, bias {config.use_bias}, {config.dtype}, loss {config.loss}, "
+            f"optimizer {config.optimizer['name']}; {args.dataset} ({len(x)} samples), {args.epochs} epochs, "
+            f"lr {args.lr}, batch {args.batch_size}, shuffle {args.shuffle}; {args.jobs} at once, "
+            f"{args.timeout:g} s and {args.memory} MB each")
+    started = time.perf_counter()
+    results = run_isolated(jobs, args.jobs, _progress(len(jobs)) if sys.stderr.isatty() else None)
+    seconds = time.perf_counter() - started
+    reference = results.get("reference")
+    rows = [{"submission": spec} | EMPTY_ROW | results[spec] for spec in targets]
+    print(render_text(rows, reference, head, seconds), end="")
+    try:
+        write_outputs(args, rows, reference, head, {"seconds": seconds, "jobs": args.jobs,
+                                                    "config": config.to_dict(), "training": training})
+    except OSError as error:
+        print(f"{PROG}: error: cannot write: {error.strerror or error}", file=sys.stderr)
+        return 2
+    return 0 if summary(rows, reference)[0] else 1
+
+
+def _progress(total: int) -> Any:
+    done = []
+
+    def report(key: str, result: dict) -> None:
+        done.append(key)
+        print(f"\rgraded {len(done)}/{total}: {key} — {result['verdict']}\033[K", end="", file=sys.stderr,
+              flush=True)
+        if len(done) == total:
+            print(file=sys.stderr)
+
+    return report
+
+
+if __name__ == "__main__":
+    sys.exit(main())
