@@ -20,21 +20,25 @@ shows (its shuffling, its batch size, state it keeps) is put on that side.
    is undone in the replays, so the next cause can show. Both sides are
    replayed epoch by epoch in the documented orders; bisection finds the first
    batch that breaks the agreement, which is examined: gradients, one step
-   alone, its size (``partial last batch``), batch sizes 1, ``n``, 32 and the
+   alone (the same gradients but another step: that step again from a fresh
+   optimizer state tells the rule, ``update step``, from a state kept or read
+   differently, ``optimizer state``), its size (``partial last batch``, on
+   its own evidence only), batch sizes 1, ``n``, 32 and the
    divisors of ``n`` over the whole epoch (``batch size``), and each side's one
    call against its calls per batch (``shuffling``, or ``train keeps state``
    when a repeated sample shows it too). A replay that agrees at every epoch
    points at the side whose own run departs from it.
 5. **Weights agree**: a constant ratio of the epoch losses, or the plain vs the
    sample-weighted mean of the batch losses (``epoch-loss averaging``); else
-   the ``optimizer state``.
+   the ``optimizer state``, placed by replays that compare the states. Slot
+   ratios and decay factors are measured (:mod:`compare.optimizer_state`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +46,7 @@ import numpy as np
 from scratch.batching import batch_slices, epoch_orders
 from scratch.protocol import ComparableMLP, HasOptimizerState
 
+from . import optimizer_state
 from .causes import Cause
 from .factors import CONVENTIONS, FACTOR_RTOL, factor_hint, match_factor, named_conventions, proportionality
 from .results import Localisation, Report
@@ -209,7 +214,24 @@ class EpochReplay:
     finals: Pair
 
 
-def replay_epochs(run: Run) -> EpochReplay:
+def weights_differ(run: Run, end_a: Snapshot, end_b: Snapshot) -> list[str]:
+    """The parameters whose weights differ, in backpropagation order."""
+    return run.differing(end_a.weights, end_b.weights)
+
+
+def states_differ(run: Run, end_a: Snapshot, end_b: Snapshot) -> list[str]:
+    """The optimizer-state entries that differ (``iterations``, ``momentum W0``...); none without states."""
+    if end_a.optimizer_state is None or end_b.optimizer_state is None:
+        return []
+    return optimizer_state.differing_entries(end_a.optimizer_state, end_b.optimizer_state, run.parameter_names,
+                                             run.tolerance)
+
+
+#: What a replay compares between the sides' end snapshots: :func:`weights_differ` or :func:`states_differ`.
+Differs = Callable[[Run, Snapshot, Snapshot], list[str]]
+
+
+def replay_epochs(run: Run, differs: Differs = weights_differ) -> EpochReplay:
     """Train both from the initial state, one epoch per ``train`` call; stop at the first disagreement."""
     states = (run.initial, run.initial)
     losses: tuple[list[float], list[float]] = ([], [])
@@ -220,19 +242,19 @@ def replay_epochs(run: Run) -> EpochReplay:
             ends.append(end)
             losses[side].extend(epoch_losses)
         states = (ends[0], ends[1])
-        if run.differing(states[0].weights, states[1].weights):
+        if differs(run, *states):
             return EpochReplay(epoch, starts, losses, states)
     return EpochReplay(None, None, losses, states)
 
 
-def _prefix_differs(run: Run, starts: Pair, xe: Array, ye: Array, batches: int) -> list[str]:
+def _prefix_differs(run: Run, starts: Pair, xe: Array, ye: Array, batches: int, differs: Differs) -> list[str]:
     """From ``starts``, train both on the epoch's first ``batches`` batches; what differs."""
     stop = min(batches * run.batch_size, len(xe))
-    end_a, end_b = replay_both(run, starts, xe[:stop], ye[:stop])
-    return run.differing(end_a.weights, end_b.weights)
+    return differs(run, *replay_both(run, starts, xe[:stop], ye[:stop]))
 
 
-def first_bad_batch(run: Run, starts: Pair, xe: Array, ye: Array) -> tuple[int, list[str]] | None:
+def first_bad_batch(run: Run, starts: Pair, xe: Array, ye: Array, differs: Differs = weights_differ
+                    ) -> tuple[int, list[str]] | None:
     """The first batch ``k`` (1-based) such that ``k-1`` batches agree and ``k`` do not.
 
     Batch 1 is tried first (most bugs show there), then the whole epoch, then
@@ -240,18 +262,18 @@ def first_bad_batch(run: Run, starts: Pair, xe: Array, ye: Array) -> tuple[int, 
     Returns ``None`` when the whole epoch agrees from ``starts``.
     """
     total = _num_batches(len(xe), run.batch_size)
-    differs = _prefix_differs(run, starts, xe, ye, 1)
-    if differs:
-        return 1, differs
+    first = _prefix_differs(run, starts, xe, ye, 1, differs)
+    if first:
+        return 1, first
     good, bad = 1, total
-    bad_differs = _prefix_differs(run, starts, xe, ye, total) if total > 1 else []
+    bad_differs = _prefix_differs(run, starts, xe, ye, total, differs) if total > 1 else []
     if not bad_differs:
         return None
     while bad - good > 1:
         middle = (good + bad) // 2
-        differs = _prefix_differs(run, starts, xe, ye, middle)
-        if differs:
-            bad, bad_differs = middle, differs
+        found = _prefix_differs(run, starts, xe, ye, middle, differs)
+        if found:
+            bad, bad_differs = middle, found
         else:
             good = middle
     return bad, bad_differs
@@ -389,7 +411,8 @@ def _gradient_causes(run: Run, report: Report, carried: float) -> tuple[list[Loc
 
 
 def _training_failed(report: Report) -> bool:
-    return any(not c.passed for c in report.checks if c.name == "epoch losses" or c.name.startswith("final"))
+    return any(not c.passed for c in report.checks
+               if c.name == "epoch losses" or c.name.startswith(("final", "optimizer")))
 
 
 def _training_causes(run: Run, report: Report, found: list[Localisation], ratio: float | None
@@ -508,19 +531,78 @@ def _batch_causes(run: Run, epoch: int, starts: Pair, xe: Array, ye: Array, batc
     if not grads_agree:
         return ratio_causes(run, "gradients on this batch", ratio, expected, size, Cause.BACKWARD_PASS,
                             evidence=evidence, **place), None
-    if size < run.batch_size and alone_differs:
-        hint, side = _partial_hint(run, size, *steps)
-        return [Localisation(Cause.PARTIAL_LAST_BATCH, hint, evidence=evidence, side=side, **place)], None
+    partial = _partial_hint(run, size, *steps) if size < run.batch_size else None
+    if partial is not None and partial[1] is not None and alone_differs:  # named on its own evidence only
+        return [Localisation(Cause.PARTIAL_LAST_BATCH, partial[0], evidence=evidence, side=partial[1], **place)], None
     found = _batch_size_cause(run, starts, xe, ye, hi, evidence, place)
     if found is not None:
         return [found[0]], found[1]
     if not alone_differs:
         return [_within_call_cause(run, starts, xe[:hi], ye[:hi], evidence, place)], None
     causes = ratio_causes(run, "steps", step_ratio, 1.0, size, Cause.UPDATE_STEP, evidence=evidence, **place)
-    if causes[-1].cause is Cause.UPDATE_STEP:
-        causes[-1].hint = ("the gradients agree but the update does not: learning rate, update sign or optimizer "
-                           "state (momentum, weight decay) differ")
-    return causes, None
+    if any(loc.cause is not Cause.UPDATE_STEP for loc in causes):
+        return causes, None  # a sign or a named factor of the step
+    cause, hint = (_update_step_cause(run, befores, ends, xe[lo:hi], ye[lo:hi], evidence)
+                   or ((Cause.PARTIAL_LAST_BATCH, partial[0]) if partial else (Cause.UPDATE_STEP, UPDATE_GENERIC)))
+    side = None if cause is Cause.PARTIAL_LAST_BATCH else run.names[0]
+    return [Localisation(cause, hint, evidence=evidence, side=side, **place)], None
+
+
+UPDATE_GENERIC = ("the gradients agree but the update does not: learning rate, update sign or the optimizer's rule "
+                  "differ")
+
+
+def _update_step_cause(run: Run, befores: Pair, ends: Pair, xb: Array, yb: Array, evidence: list[str]
+                       ) -> tuple[Cause, str] | None:
+    """Same gradients, another step from ``befores``: the update rule, or the optimizer state carried? Replayed.
+
+    The step again from the same weights with a *fresh* optimizer state (no
+    step taken, zero slots): if it then agrees, the sides keep or read the
+    carried state differently (or decay it by other factors, measured); if
+    not, the rule differs, and the slots after that first step say whether in
+    how the slots are updated or in how the step is made from them. ``None``
+    when there is no slot to learn from.
+    """
+    states = [before.optimizer_state for before in befores]
+    if any(state is None or set(state) <= {"iterations"} for state in states):
+        return None  # no slots: nothing carried but a step count
+    if not all(optimizer_state.is_fresh(state) for state in states):  # type: ignore[arg-type]
+        fresh_a, fresh_b = (Snapshot(b.weights, optimizer_state.fresh(b.optimizer_state)) for b in befores)
+        carried_ends, ends = ends, replay_both(run, (fresh_a, fresh_b), xb, yb)
+        agrees = not weights_differ(run, *ends)
+        evidence.append("one step on this batch from a fresh optimizer state (iterations 0, zero slots): "
+                        + ("agrees" if agrees else "differs too"))
+        if agrees:
+            readings, named = _slot_readings(run, ends)
+            decays, rounded = optimizer_state.decay_readings(_states(befores), _states(carried_ends), _states(ends),
+                                                             run.names)
+            evidence += readings + decays
+            return (Cause.UPDATE_STEP, rounded) if rounded else (Cause.OPTIMIZER_STATE, named or CARRIED_HINT)
+    else:
+        evidence.append("this is the optimizer's first step (iterations 0, zero slots)")
+    slots = [entry for entry in states_differ(run, *ends) if entry != "iterations"]
+    evidence.append(f"the optimizer slots after that first step differ: {', '.join(slots)}" if slots
+                    else "the optimizer slots after that first step agree")
+    readings, named = _slot_readings(run, ends) if slots else ([], None)
+    evidence += readings
+    return Cause.UPDATE_STEP, named or (RULE_SLOTS_HINT if slots else RULE_STEP_HINT)
+
+
+CARRIED_HINT = ("the same gradients give the same step from a fresh optimizer state but not from the carried one: "
+                "the sides keep or read the optimizer's state differently, so it matters once it is carried (across "
+                "train calls, or copied from one side to the other)")
+RULE_SLOTS_HINT = "the update rule differs from the first step on: the sides update the optimizer's slots differently"
+RULE_STEP_HINT = ("the update rule differs from the first step on: the slots agree, the step made from them does not "
+                  "(e.g. where ε enters, or a bias correction)")
+
+
+def _states(pair: Pair) -> tuple[dict, dict]:
+    return pair[0].optimizer_state or {}, pair[1].optimizer_state or {}
+
+
+def _slot_readings(run: Run, ends: Pair) -> tuple[list[str], str | None]:
+    """:func:`compare.optimizer_state.slot_readings` of two end snapshots."""
+    return optimizer_state.slot_readings(*_states(ends), run.learning_rate, run.names)
 
 
 def batch_size_candidates(num_samples: int, asked: int) -> list[int]:
@@ -670,12 +752,27 @@ def _first_loss_difference(losses: list[float], other: list[float], tolerance: T
 
 
 def _optimizer_state_cause(run: Run, report: Report) -> Localisation:
-    """Weights and losses agree after training; only the optimizer state does not."""
+    """Weights and losses agree after training; only the optimizer state does not. Where it first differs, replayed."""
     failed = [c for c in report.checks if c.name.startswith("optimizer") and not c.passed]
     evidence = [f"{c.name}: {c.note or f'max rel error {c.max_rel_error:.3g}'}" for c in failed]
     hint = ("the weights and losses agree but the optimizer state after training does not: the step count or a slot "
             "(momentum, moments) is kept differently; it would change the next steps")
-    return Localisation(Cause.OPTIMIZER_STATE if failed else Cause.UNKNOWN, hint, evidence=evidence)
+    loc = Localisation(Cause.OPTIMIZER_STATE if failed else Cause.UNKNOWN, hint, evidence=evidence)
+    replayed = replay_epochs(run, states_differ) if failed else None
+    if replayed is None or replayed.first_bad is None or replayed.starts is None:
+        return loc
+    xe, ye = run.epoch_data()[replayed.first_bad - 1]
+    found = first_bad_batch(run, replayed.starts, xe, ye, states_differ)
+    if found is None:
+        return loc
+    (batch, entries), loc.epoch = found, replayed.first_bad
+    loc.batch, loc.samples = batch, _batch_bounds(run, batch, len(xe))
+    loc.layers = backprop_order(list(dict.fromkeys(entry.split()[-1] for entry in entries if " " in entry)))
+    loc.layer, loc.side = (loc.layers or [None])[0], run.names[0]
+    readings, named = _slot_readings(run, replay_both(run, replayed.starts, xe[:loc.samples[1]], ye[:loc.samples[1]]))
+    loc.evidence = [f"the optimizer state first differs after this batch: {', '.join(entries)}", *evidence, *readings]
+    loc.hint = named or hint
+    return loc
 
 
 def _loss_reporting_cause(run: Run, report: Report) -> Localisation:

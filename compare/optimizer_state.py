@@ -82,21 +82,22 @@ def _side_without_learning_rate(ratio: float, learning_rate: float, names: tuple
     return None
 
 
-def decay_readings(carried: State, ends: tuple[State, State], fresh_ends: tuple[State, State],
+def decay_readings(carried: tuple[State, State], ends: tuple[State, State], fresh_ends: tuple[State, State],
                    names: tuple[str, str]) -> tuple[list[str], str | None]:
     """Evidence lines for the slots whose carried value the sides multiply by different factors, and a hint.
 
     A step from the carried state minus the same step from a fresh state
     leaves what the carried value contributes: ``μ·c`` for a slot updated as
-    ``μ·c + (terms of the new gradient)``. The factor ``μ`` of each side is
+    ``μ·c + (terms of the new gradient)``, each side from its own ``carried``
+    state ``c``. The factor ``μ`` of each side is
     measured by least squares; a factor that is the other's rounded to float32
     is what TensorFlow's ``ops.cast`` of a Python float gives in a float64
     model, and the hint says so.
     """
     lines, hint = [], None
-    for slot in sorted((set(ends[0]) & set(ends[1]) & set(carried)) - {"iterations"}):
+    for slot in sorted((set(ends[0]) & set(ends[1]) & set(carried[0]) & set(carried[1])) - {"iterations"}):
         factors = [proportionality([np.asarray(e) - np.asarray(f) for e, f in zip(end[slot], fresh[slot])],
-                                   carried[slot]) for end, fresh in zip(ends, fresh_ends)]
+                                   start[slot]) for start, end, fresh in zip(carried, ends, fresh_ends)]
         if None in factors or math.isclose(factors[0], factors[1], rel_tol=1e-13, abs_tol=1e-15):
             continue
         lines.append(f"optimizer slot {slot!r}: the carried value is multiplied by {factors[0]:.10g} on "
