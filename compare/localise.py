@@ -206,12 +206,14 @@ def _num_batches(num_samples: int, batch_size: int) -> int:
 
 @dataclass
 class EpochReplay:
-    """Both sides replayed epoch by epoch in the documented orders."""
+    """Both sides replayed epoch by epoch in the documented orders, up to the first disagreement."""
 
     first_bad: int | None  # 1-based epoch of the first disagreement, None if none
     starts: Pair | None  # each side's state before that epoch (they agreed there)
     losses: tuple[list[float], list[float]]
     finals: Pair
+    data: tuple[Array, Array] | None = None  # that epoch's (x, y), in its order
+    batch: tuple[int, list[str]] | None = None  # its first batch to break the agreement, what differs after it
 
 
 def weights_differ(run: Run, end_a: Snapshot, end_b: Snapshot) -> list[str]:
@@ -232,7 +234,10 @@ Differs = Callable[[Run, Snapshot, Snapshot], list[str]]
 
 
 def replay_epochs(run: Run, differs: Differs = weights_differ) -> EpochReplay:
-    """Train both from the initial state, one epoch per ``train`` call; stop at the first disagreement."""
+    """Train both from the initial state, one epoch per ``train`` call; stop at the first disagreement.
+
+    That epoch's first batch to break the agreement is found by :func:`first_bad_batch`.
+    """
     states = (run.initial, run.initial)
     losses: tuple[list[float], list[float]] = ([], [])
     for epoch, (xe, ye) in enumerate(run.epoch_data(), start=1):
@@ -243,7 +248,7 @@ def replay_epochs(run: Run, differs: Differs = weights_differ) -> EpochReplay:
             losses[side].extend(epoch_losses)
         states = (ends[0], ends[1])
         if differs(run, *states):
-            return EpochReplay(epoch, starts, losses, states)
+            return EpochReplay(epoch, starts, losses, states, (xe, ye), first_bad_batch(run, starts, xe, ye, differs))
     return EpochReplay(None, None, losses, states)
 
 
@@ -296,12 +301,11 @@ def diagnose(run: Run, report: Report) -> Localisation:
     except Exception as error:  # a side raised during a replay: say so rather than crash
         causes.append(Localisation(Cause.UNKNOWN, f"the localisation replay stopped: {type(error).__name__}: "
                                    f"{error}"))
-    unique: list[Localisation] = []
+    unique: dict[tuple, Localisation] = {}
     for loc in causes:
-        if not any((u.cause, u.side, u.convention, u.layer) == (loc.cause, loc.side, loc.convention, loc.layer)
-                   for u in unique):
-            unique.append(loc)
-    first, *others = unique or [Localisation(Cause.UNKNOWN, "the failed checks have no cause the replays find")]
+        unique.setdefault((loc.cause, loc.side, loc.convention, loc.layer), loc)
+    first, *others = (list(unique.values())
+                      or [Localisation(Cause.UNKNOWN, "the failed checks have no cause the replays find")])
     first.others = others
     return first
 
@@ -446,14 +450,10 @@ def _training_causes(run: Run, report: Report, found: list[Localisation], ratio:
 def _place(run: Run, causes: list[Localisation]) -> None:
     """Put the gradient causes where training first disagrees (nothing undone)."""
     replayed = replay_epochs(run)
-    if replayed.first_bad is None or replayed.starts is None:
-        return
-    xe, ye = run.epoch_data()[replayed.first_bad - 1]
-    found = first_bad_batch(run, replayed.starts, xe, ye)
+    batch = replayed.batch[0] if replayed.batch is not None else None
     for loc in causes:
-        loc.epoch = replayed.first_bad
-        if found is not None:
-            loc.batch, loc.samples = found[0], _batch_bounds(run, found[0], len(xe))
+        loc.epoch, loc.batch = replayed.first_bad, batch
+        loc.samples = _batch_bounds(run, batch) if batch is not None else None
 
 
 def _undo(run: Run, ratio: float | None, causes: list[Localisation]) -> Known | None:
@@ -472,20 +472,18 @@ def _undo(run: Run, ratio: float | None, causes: list[Localisation]) -> Known | 
 def _next_training_cause(run: Run) -> tuple[list[Localisation], Run | None]:
     """The next cause along the replay, and the run with it undone (``None`` when it cannot be)."""
     replayed = replay_epochs(run)
-    if replayed.first_bad is None or replayed.starts is None:
+    if replayed.first_bad is None or replayed.starts is None or replayed.data is None:
         return _order_causes(run, replayed), None
-    xe, ye = run.epoch_data()[replayed.first_bad - 1]
-    found = first_bad_batch(run, replayed.starts, xe, ye)
-    if found is None:
+    if replayed.batch is None:
         hint = ("every batch of the epoch agrees from identical weights, only the accumulated trajectories drift "
                 "apart (rounding amplified by the dynamics): loosen --rtol or train fewer epochs")
         return [Localisation(Cause.ROUNDING_DRIFT, hint, epoch=replayed.first_bad,
                              evidence=[f"replay of epoch {replayed.first_bad} from the agreeing weights agrees"])], None
-    return _batch_causes(run, replayed.first_bad, replayed.starts, xe, ye, *found)
+    return _batch_causes(run, replayed.first_bad, replayed.starts, *replayed.data, *replayed.batch)
 
 
-def _batch_bounds(run: Run, batch: int, num_samples: int) -> tuple[int, int]:
-    return (batch - 1) * run.batch_size, min(batch * run.batch_size, num_samples)
+def _batch_bounds(run: Run, batch: int) -> tuple[int, int]:
+    return (batch - 1) * run.batch_size, min(batch * run.batch_size, run.num_samples)
 
 
 def _train_state_cause(run: Run, side: int) -> Localisation | None:
@@ -512,7 +510,7 @@ def _train_state_cause(run: Run, side: int) -> Localisation | None:
 def _batch_causes(run: Run, epoch: int, starts: Pair, xe: Array, ye: Array, batch: int, layers: list[str]
                   ) -> tuple[list[Localisation], Run | None]:
     """Why batch ``batch`` of ``epoch`` breaks the agreement; the run with it undone, if it can be."""
-    lo, hi = _batch_bounds(run, batch, len(xe))
+    lo, hi = _batch_bounds(run, batch)
     size = hi - lo
     place = dict(epoch=epoch, batch=batch, samples=(lo, hi), layer=layers[0], layers=layers)
     befores = (replay(run, 0, starts[0], xe[:lo], ye[:lo])[0], replay(run, 1, starts[1], xe[:lo], ye[:lo])[0]
@@ -531,9 +529,9 @@ def _batch_causes(run: Run, epoch: int, starts: Pair, xe: Array, ye: Array, batc
     if not grads_agree:
         return ratio_causes(run, "gradients on this batch", ratio, expected, size, Cause.BACKWARD_PASS,
                             evidence=evidence, **place), None
-    partial = _partial_hint(run, size, *steps) if size < run.batch_size else None
-    if partial is not None and partial[1] is not None and alone_differs:  # named on its own evidence only
-        return [Localisation(Cause.PARTIAL_LAST_BATCH, partial[0], evidence=evidence, side=partial[1], **place)], None
+    partial, partial_side = _partial_hint(run, size, *steps) if size < run.batch_size else (None, None)
+    if partial_side is not None and alone_differs:  # named on its own evidence only
+        return [Localisation(Cause.PARTIAL_LAST_BATCH, partial, evidence=evidence, side=partial_side, **place)], None
     found = _batch_size_cause(run, starts, xe, ye, hi, evidence, place)
     if found is not None:
         return [found[0]], found[1]
@@ -543,7 +541,7 @@ def _batch_causes(run: Run, epoch: int, starts: Pair, xe: Array, ye: Array, batc
     if any(loc.cause is not Cause.UPDATE_STEP for loc in causes):
         return causes, None  # a sign or a named factor of the step
     cause, hint = (_update_step_cause(run, befores, ends, xe[lo:hi], ye[lo:hi], evidence)
-                   or ((Cause.PARTIAL_LAST_BATCH, partial[0]) if partial else (Cause.UPDATE_STEP, UPDATE_GENERIC)))
+                   or ((Cause.PARTIAL_LAST_BATCH, partial) if partial else (Cause.UPDATE_STEP, UPDATE_GENERIC)))
     side = None if cause is Cause.PARTIAL_LAST_BATCH else run.names[0]
     return [Localisation(cause, hint, evidence=evidence, side=side, **place)], None
 
@@ -557,52 +555,34 @@ def _update_step_cause(run: Run, befores: Pair, ends: Pair, xb: Array, yb: Array
     """Same gradients, another step from ``befores``: the update rule, or the optimizer state carried? Replayed.
 
     The step again from the same weights with a *fresh* optimizer state (no
-    step taken, zero slots): if it then agrees, the sides keep or read the
-    carried state differently (or decay it by other factors, measured); if
-    not, the rule differs, and the slots after that first step say whether in
-    how the slots are updated or in how the step is made from them. ``None``
-    when there is no slot to learn from.
+    step taken, zero slots) tells them apart; what each outcome shows is read
+    by :mod:`compare.optimizer_state`. ``None`` when there is no slot to learn from.
     """
-    states = [before.optimizer_state for before in befores]
-    if any(state is None or set(state) <= {"iterations"} for state in states):
-        return None  # no slots: nothing carried but a step count
-    if not all(optimizer_state.is_fresh(state) for state in states):  # type: ignore[arg-type]
-        fresh_a, fresh_b = (Snapshot(b.weights, optimizer_state.fresh(b.optimizer_state)) for b in befores)
-        carried_ends, ends = ends, replay_both(run, (fresh_a, fresh_b), xb, yb)
+    states = _states(befores)
+    if not all(map(optimizer_state.has_slots, states)):
+        return None  # nothing carried but a step count
+    if all(map(optimizer_state.is_fresh, states)):
+        evidence.append("this is the optimizer's first step (iterations 0, zero slots)")
+    else:
+        carried_ends = ends
+        ends = replay_both(run, (Snapshot(befores[0].weights, optimizer_state.fresh(states[0])),
+                                 Snapshot(befores[1].weights, optimizer_state.fresh(states[1]))), xb, yb)
         agrees = not weights_differ(run, *ends)
         evidence.append("one step on this batch from a fresh optimizer state (iterations 0, zero slots): "
                         + ("agrees" if agrees else "differs too"))
         if agrees:
-            readings, named = _slot_readings(run, ends)
-            decays, rounded = optimizer_state.decay_readings(_states(befores), _states(carried_ends), _states(ends),
-                                                             run.names)
-            evidence += readings + decays
-            return (Cause.UPDATE_STEP, rounded) if rounded else (Cause.OPTIMIZER_STATE, named or CARRIED_HINT)
-    else:
-        evidence.append("this is the optimizer's first step (iterations 0, zero slots)")
+            cause, hint, lines = optimizer_state.carried_cause(states, _states(carried_ends), _states(ends),
+                                                               run.learning_rate, run.names)
+            evidence += lines
+            return cause, hint
     slots = [entry for entry in states_differ(run, *ends) if entry != "iterations"]
-    evidence.append(f"the optimizer slots after that first step differ: {', '.join(slots)}" if slots
-                    else "the optimizer slots after that first step agree")
-    readings, named = _slot_readings(run, ends) if slots else ([], None)
-    evidence += readings
-    return Cause.UPDATE_STEP, named or (RULE_SLOTS_HINT if slots else RULE_STEP_HINT)
-
-
-CARRIED_HINT = ("the same gradients give the same step from a fresh optimizer state but not from the carried one: "
-                "the sides keep or read the optimizer's state differently, so it matters once it is carried (across "
-                "train calls, or copied from one side to the other)")
-RULE_SLOTS_HINT = "the update rule differs from the first step on: the sides update the optimizer's slots differently"
-RULE_STEP_HINT = ("the update rule differs from the first step on: the slots agree, the step made from them does not "
-                  "(e.g. where ε enters, or a bias correction)")
+    cause, hint, lines = optimizer_state.rule_cause(_states(ends), slots, run.learning_rate, run.names)
+    evidence += lines
+    return cause, hint
 
 
 def _states(pair: Pair) -> tuple[dict, dict]:
     return pair[0].optimizer_state or {}, pair[1].optimizer_state or {}
-
-
-def _slot_readings(run: Run, ends: Pair) -> tuple[list[str], str | None]:
-    """:func:`compare.optimizer_state.slot_readings` of two end snapshots."""
-    return optimizer_state.slot_readings(*_states(ends), run.learning_rate, run.names)
 
 
 def batch_size_candidates(num_samples: int, asked: int) -> list[int]:
@@ -713,7 +693,7 @@ def _reorders_or_keeps(run: Run, side: int, start: Snapshot, x: Array, y: Array,
 
 
 def _partial_hint(run: Run, size: int, step_a: Weights, step_b: Weights) -> tuple[str, str | None]:
-    """What one side does differently with the partial last batch (and which), from each side's step on it."""
+    """What one side does differently with the partial last batch, and which (``None`` when the steps do not say)."""
     head = f"the first disagreement is the epoch's last, partial batch ({size} of {run.batch_size} samples)"
     for side, step, other in ((0, step_a, step_b), (1, step_b, step_a)):
         name = run.names[side]
@@ -759,17 +739,14 @@ def _optimizer_state_cause(run: Run, report: Report) -> Localisation:
             "(momentum, moments) is kept differently; it would change the next steps")
     loc = Localisation(Cause.OPTIMIZER_STATE if failed else Cause.UNKNOWN, hint, evidence=evidence)
     replayed = replay_epochs(run, states_differ) if failed else None
-    if replayed is None or replayed.first_bad is None or replayed.starts is None:
+    if replayed is None or replayed.batch is None or replayed.starts is None or replayed.data is None:
         return loc
-    xe, ye = run.epoch_data()[replayed.first_bad - 1]
-    found = first_bad_batch(run, replayed.starts, xe, ye, states_differ)
-    if found is None:
-        return loc
-    (batch, entries), loc.epoch = found, replayed.first_bad
-    loc.batch, loc.samples = batch, _batch_bounds(run, batch, len(xe))
+    (batch, entries), (xe, ye) = replayed.batch, replayed.data
+    loc.epoch, loc.batch, loc.samples = replayed.first_bad, batch, _batch_bounds(run, batch)
     loc.layers = backprop_order(list(dict.fromkeys(entry.split()[-1] for entry in entries if " " in entry)))
     loc.layer, loc.side = (loc.layers or [None])[0], run.names[0]
-    readings, named = _slot_readings(run, replay_both(run, replayed.starts, xe[:loc.samples[1]], ye[:loc.samples[1]]))
+    ends = replay_both(run, replayed.starts, xe[:loc.samples[1]], ye[:loc.samples[1]])
+    readings, named = optimizer_state.slot_readings(*_states(ends), run.learning_rate, run.names)
     loc.evidence = [f"the optimizer state first differs after this batch: {', '.join(entries)}", *evidence, *readings]
     loc.hint = named or hint
     return loc

@@ -8,7 +8,8 @@ name a slot kept with or without the learning rate folded in (Keras's
 momentum ``m = μm − ηg`` against PyTorch's ``v = μv + g``, ``m = −ηv``) from
 the measured ratio of the slots, or a carried slot decayed by factors that
 differ (a momentum rounded through float32 on one side only) from the
-measured factors, never from the symptoms alone.
+measured factors, never from the symptoms alone: it replays, and
+:func:`carried_cause` and :func:`rule_cause` say what the replays show.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .causes import Cause
 from .factors import FACTOR_RTOL, proportionality
 from .tolerances import Tolerance, allclose
 
@@ -28,6 +30,11 @@ def fresh(state: State) -> State:
     """The state of an optimizer that has taken no step: ``iterations`` 0, every slot zero."""
     return {key: 0 if key == "iterations" else [np.zeros_like(np.asarray(a)) for a in value]
             for key, value in state.items()}
+
+
+def has_slots(state: State) -> bool:
+    """Whether ``state`` keeps a slot, not only a step count."""
+    return bool(set(state) - {"iterations"})
 
 
 def is_fresh(state: State) -> bool:
@@ -109,3 +116,40 @@ def decay_readings(carried: tuple[State, State], ends: tuple[State, State], fres
                         "(tensorflow#35938); round it the same way on both sides (scratch: "
                         "hyperparameter_dtype='float32', the default)")
     return lines, hint
+
+
+def carried_cause(carried: tuple[State, State], ends: tuple[State, State], fresh_ends: tuple[State, State],
+                  learning_rate: float, names: tuple[str, str]) -> tuple[Cause, str, list[str]]:
+    """A step agrees from fresh states but not from the ``carried`` ones: the cause, its hint, the evidence lines.
+
+    A carried slot decayed by a factor rounded to float32 on one side is a
+    coefficient of the rule (``update step``); else the state is kept or read
+    differently (``optimizer state``), by a known slot ratio where it is one.
+    """
+    readings, named = slot_readings(*fresh_ends, learning_rate, names)
+    decays, rounded = decay_readings(carried, ends, fresh_ends, names)
+    if rounded:
+        return Cause.UPDATE_STEP, rounded, readings + decays
+    return Cause.OPTIMIZER_STATE, named or CARRIED_HINT, readings + decays
+
+
+def rule_cause(ends: tuple[State, State], slots: list[str], learning_rate: float, names: tuple[str, str]
+               ) -> tuple[Cause, str, list[str]]:
+    """A first step from fresh states differs (``slots``: the slot entries that differ after it): the rule differs.
+
+    Either in how the slots are updated (read by their ratio where it is a
+    known one) or, the slots agreeing, in the step made from them.
+    """
+    if not slots:
+        return Cause.UPDATE_STEP, RULE_STEP_HINT, ["the optimizer slots after that first step agree"]
+    readings, named = slot_readings(*ends, learning_rate, names)
+    return (Cause.UPDATE_STEP, named or RULE_SLOTS_HINT,
+            [f"the optimizer slots after that first step differ: {', '.join(slots)}", *readings])
+
+
+CARRIED_HINT = ("the same gradients give the same step from a fresh optimizer state but not from the carried one: "
+                "the sides keep or read the optimizer's state differently, so it matters once it is carried (across "
+                "train calls, or copied from one side to the other)")
+RULE_SLOTS_HINT = "the update rule differs from the first step on: the sides update the optimizer's slots differently"
+RULE_STEP_HINT = ("the update rule differs from the first step on: the slots agree, the step made from them does not "
+                  "(e.g. where ε enters, or a bias correction)")
