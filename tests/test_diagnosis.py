@@ -174,6 +174,59 @@ def test_two_causes_at_once_half_sum_and_own_shuffling():
     assert [c.cause for c in scratch_twin.localisation.causes] == [Cause.LOSS_CONVENTION, Cause.SHUFFLING]
 
 
+# --------------------------------------------------- optimizer rule and state
+# The reference is scratch's optimizer, which test_optimizers.py shows equal to Keras's step for step.
+MOMENTUM = {"name": "sgd", "momentum": 0.9}
+
+
+def test_momentum_kept_without_the_learning_rate_is_placed_by_its_state_and_slot_ratio():
+    # PyTorch keeps v ← μv + g and steps −ηv; Keras keeps m ← μm − ηg and steps m. At one η the steps are the
+    # same and m = −η·v: only the states differ after training, by v/m = −1/η, from the first step on.
+    learning_rate = 0.05
+    report = compare.compare(wrong.PyTorchMomentum(2, [5], 1, seed=9), reference(2, [5], 1, optimizer=MOMENTUM),
+                             X2, Y2, epochs=2, learning_rate=learning_rate, batch_size=8)
+    assert {c.name for c in report.failed_checks} == {"optimizer momentum W0", "optimizer momentum W1"}
+    assert causes(report) == [(Cause.OPTIMIZER_STATE, "compare.PyTorchMomentum", "W1", 1, 1)]
+    assert any(f"r = {-1 / learning_rate:g} = −1/η" in line for line in report.localisation.evidence)
+
+
+def test_a_momentum_carried_in_the_other_form_differs_from_a_fresh_state_but_not_without_it():
+    # Trained at η = 0.1, the PyTorch-form v is copied into the reference, which reads it as m: the first step
+    # at η = 0.05 differs; from zero slots (nothing carried) both take −η·g and agree.
+    a = wrong.PyTorchMomentum(2, [5], 1, seed=9)
+    a.train(X2, Y2, 1, 0.1, batch_size=8)
+    report = compare.compare(a, reference(2, [5], 1, optimizer=MOMENTUM), X2, Y2, epochs=1, learning_rate=0.05,
+                             batch_size=8)
+    assert [causes(report)[0][i] for i in (0, 1, 3, 4)] == [Cause.OPTIMIZER_STATE, "compare.PyTorchMomentum", 1, 1]
+    where = report.localisation
+    assert "one step on this batch from a fresh optimizer state (iterations 0, zero slots): agrees" in where.evidence
+    assert "compare.PyTorchMomentum keeps its momentum without the learning rate" in where.hint
+
+
+def test_a_momentum_not_rounded_to_float32_is_measured_decaying_by_another_factor():
+    # μ·m is 0 on the first step, so the sides part on the second batch, where the carried momentum is
+    # multiplied by 0.9 on a and by 0.9 rounded to float32 on b (as TensorFlow's ops.cast rounds it).
+    exact = reference(2, [5], 1, optimizer=MOMENTUM | {"hyperparameter_dtype": None})
+    report = compare.compare(exact, reference(2, [5], 1, optimizer=MOMENTUM), X2, Y2, epochs=1, learning_rate=0.5,
+                             batch_size=8)
+    assert [causes(report)[0][i] for i in (0, 1, 3, 4)] == [Cause.UPDATE_STEP, "scratch.MLP (a)", 1, 2]
+    rounded = f"{float(np.float32(0.9)):.10g}"
+    assert rounded != "0.9"
+    assert any(f"multiplied by 0.9 on scratch.MLP (a), by {rounded} on scratch.MLP (b)" in line
+               for line in report.localisation.evidence), report.localisation.evidence
+    assert "factor rounded to float32" in report.localisation.hint
+
+
+def test_an_adam_of_another_rule_is_placed_at_its_first_step_with_the_slots_agreeing():
+    # The paper's Adam adds ε to √v̂, Keras's to √v: the moments m, v are the same, the step from them is not.
+    report = compare.compare(wrong.TextbookAdam(2, [5], 1, seed=9), reference(2, [5], 1, optimizer="adam"),
+                             X2, Y2, epochs=1, learning_rate=0.01, batch_size=8)
+    assert report.check("gradient W0").passed
+    assert [causes(report)[0][i] for i in (0, 1, 3, 4)] == [Cause.UPDATE_STEP, "compare.TextbookAdam", 1, 1]
+    assert "this is the optimizer's first step (iterations 0, zero slots)" in report.localisation.evidence
+    assert "the optimizer slots after that first step agree" in report.localisation.evidence
+
+
 # ------------------------------------------------------ loss, state, conformance
 def test_a_different_loss_function_is_named_by_evaluate_and_nothing_is_blamed_on_backprop():
     report = compare.compare(row_network.MeanAbsolute(2, [5], 1), reference(2, [5], 1), X2, Y2, **RUN)
