@@ -169,21 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
         commands.add_parser(name, help=help_text, add_help=False)
     add_config_options(parser.add_argument_group("network"))
     add_optimizer_options(parser.add_argument_group("optimizer arguments (Keras's names; each optimizer its own)"))
-    train = parser.add_argument_group("training")
-    train.add_argument("--epochs", type=int, default=50)
-    train.add_argument("--lr", type=float, default=0.1, help="learning rate (default: 0.1)")
-    train.add_argument("--batch-size", type=int, default=1)
-    train.add_argument("--shuffle", type=int, default=None, metavar="SEED",
-                       help="shuffle each epoch with np.random.default_rng(SEED) (default: keep the order)")
-    data = parser.add_argument_group("data")
-    data.add_argument("--dataset", default="sum", metavar="NAME", help="sum, xor, digits or csv:PATH (default: sum)")
-    data.add_argument("--samples", type=int, default=None, help="number of samples (default: 1000 for sum, all "
-                      "otherwise)")
-    data.add_argument("--target-columns", type=_name_list, default=None, metavar="COL[,COL]",
-                      help="CSV target columns, by name or 0-based index (default: the last column)")
-    data.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
-                      help="whether the CSV's first row names its columns (default: yes if one of its cells is "
-                      "not a number)")
+    add_training_options(parser.add_argument_group("training"))
+    add_data_options(parser.add_argument_group("data"))
     sides = parser.add_argument_group("implementations")
     sides.add_argument("--impl", default="scratch:MLP", metavar="PATH.py:CLASS",
                        help=f"the implementation to check, in scratch's place: {loading.SPEC_FORMS} (the current "
@@ -202,6 +189,28 @@ def build_parser() -> argparse.ArgumentParser:
     add_output_options(check, OUTPUTS)
     add_progress_options(check)
     return parser
+
+
+def add_training_options(group: argparse._ArgumentGroup) -> None:
+    """``--epochs``, ``--lr``, ``--batch-size``, ``--shuffle``."""
+    group.add_argument("--epochs", type=int, default=50)
+    group.add_argument("--lr", type=float, default=0.1, help="learning rate (default: 0.1)")
+    group.add_argument("--batch-size", type=int, default=1)
+    group.add_argument("--shuffle", type=int, default=None, metavar="SEED",
+                       help="shuffle each epoch with np.random.default_rng(SEED) (default: keep the order)")
+
+
+def add_data_options(group: argparse._ArgumentGroup) -> None:
+    """``--dataset``, ``--samples``, ``--target-columns``, ``--header``: what :func:`load_data` reads."""
+    group.add_argument("--dataset", default="sum", metavar="NAME",
+                       help="sum, xor, digits, moons or csv:PATH (default: sum)")
+    group.add_argument("--samples", type=int, default=None, help="number of samples (default: 1000 for sum, all "
+                       "otherwise)")
+    group.add_argument("--target-columns", type=_name_list, default=None, metavar="COL[,COL]",
+                       help="CSV target columns, by name or 0-based index (default: the last column)")
+    group.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
+                       help="whether the CSV's first row names its columns (default: yes if one of its cells is "
+                       "not a number)")
 
 
 def _conventions(text: str) -> list[str]:
@@ -340,8 +349,7 @@ def config_of(args: argparse.Namespace, config: MLPConfig, num_samples: int) -> 
 def run(args: argparse.Namespace, progress: Phases = no_progress) -> Report:
     """Load the data, build both sides, compare, time; return the report."""
     x, y = load_data(args)
-    num_outputs = y.shape[1] if y.ndim == 2 else datasets.CLASSES.get(args.dataset, int(y.max()) + 1)
-    config = config_from(args, x.shape[1], num_outputs)
+    config = config_from(args, x.shape[1], num_outputs(args.dataset, y))
     with progress(f"loading {args.impl} and {args.reference}"):
         a, b = build_pair(args, config)
     report = compare(a, b, x, y, epochs=args.epochs, learning_rate=args.lr, batch_size=args.batch_size,
@@ -357,21 +365,30 @@ def run(args: argparse.Namespace, progress: Phases = no_progress) -> Report:
     return report
 
 
-def load_data(args: argparse.Namespace) -> tuple[Any, Any]:
-    """The data set the command line names; its size said up front when large, a short file warned about."""
+def load_data(args: argparse.Namespace, prog: str = PROG) -> tuple[Any, Any]:
+    """The data set the command line names; its size said up front when large, a short file warned about.
+
+    Targets are shaped for ``--loss`` (class labels or one-hot rows); notes and
+    warnings go to standard error as ``PROG: warning: ...``.
+    """
     note = datasets.size_note(args.dataset, args.samples, args.dtype, args.epochs, args.batch_size)
     try:
         if note:
-            _warn(note, "note")
+            _warn(note, "note", prog)
         return datasets.load(args.dataset, samples=args.samples, seed=args.seed, dtype=args.dtype,
-                             target_columns=args.target_columns, header=args.header, warn=_warn,
-                             targets=LOSSES[args.loss].targets)
+                             target_columns=args.target_columns, header=args.header,
+                             warn=partial(_warn, prog=prog), targets=LOSSES[args.loss].targets)
     except datasets.DatasetError as error:
         raise UsageError(str(error)) from None
 
 
-def _warn(message: str, kind: str = "warning") -> None:
-    print(f"{PROG}: {kind}: {message}", file=sys.stderr, flush=True)
+def num_outputs(dataset: str, y: Any) -> int:
+    """The network's outputs for targets ``y``: their columns, or for class labels (1-D) the classes."""
+    return y.shape[1] if y.ndim == 2 else datasets.CLASSES.get(dataset, int(y.max()) + 1)
+
+
+def _warn(message: str, kind: str = "warning", prog: str = PROG) -> None:
+    print(f"{prog}: {kind}: {message}", file=sys.stderr, flush=True)
 
 
 def _require_matplotlib() -> None:

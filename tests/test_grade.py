@@ -116,6 +116,112 @@ def test_exit_0_needs_every_submission_equivalent(capsys, submissions, monkeypat
     assert grade(capsys, str(submissions), "--class", "Adapter", "--no-keras")[0] == 1
 
 
+class FakePool:
+    """``run_isolated`` without processes: each job comes back at once with ``verdict``; the jobs are kept.
+
+    ``during``, if set, is called while the jobs "run".
+    """
+
+    def __init__(self) -> None:
+        self.jobs: list[pool.Job] = []
+        self.verdict = "equivalent"
+        self.during = None
+
+    def __call__(self, jobs, workers, on_result):
+        self.jobs += jobs
+        if self.during is not None:
+            self.during()
+        results = {}
+        for job in jobs:
+            results[job.key] = {"verdict": self.verdict, "seconds": 0.1}
+            on_result(job.key, results[job.key])
+        return results
+
+
+@pytest.fixture
+def graded(monkeypatch) -> FakePool:
+    fake = FakePool()
+    monkeypatch.setattr(command, "run_isolated", fake)
+    return fake
+
+
+def test_class_labels_are_shaped_for_the_loss(capsys, submissions, graded):
+    # moons has two classes: a sparse cross-entropy takes the labels 0/1 themselves, on two softmax outputs
+    code = cli.main(["grade", f"{submissions}/row_network.py:Plain", "--no-keras", "--dataset", "moons",
+                     "--samples", "40", "--loss", "sparse_categorical_crossentropy", "--activation", "relu,softmax"])
+    assert code == 0, capsys.readouterr().err
+    payload = graded.jobs[0].payload
+    assert payload["y"].shape == (40,) and set(payload["y"]) == {0, 1}
+    assert payload["config"]["num_outputs"] == 2
+
+
+def test_a_csv_header_is_detected_and_a_short_file_warned_about(capsys, submissions, graded, tmp_path):
+    data = tmp_path / "three.csv"
+    data.write_text("a,b,y\n1,2,3\n4,5,9\n7,8,15\n")
+    code = cli.main(["grade", f"{submissions}/row_network.py:Plain", "--no-keras", "--dataset", f"csv:{data}",
+                     "--target-columns", "y", "--samples", "100"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert err == (f"mlp-compare grade: warning: --samples 100 is more than the 3 samples of csv:{data}; "
+                   "using all 3, once each\n")
+    assert graded.jobs[0].payload["x"].tolist() == [[1, 2], [4, 5], [7, 8]]  # the header row is no sample
+    assert graded.jobs[0].payload["y"].tolist() == [[3], [9], [15]]
+
+
+@pytest.mark.parametrize(("output", "message"), [
+    ("{tmp}/missing/g.json", "--json {tmp}/missing/g.json: the folder {tmp}/missing does not exist"),
+    ("{tmp}/g.csv", "--json {tmp}/g.csv: the file name must end in .json"),
+])
+def test_report_files_are_checked_before_anything_is_graded(capsys, submissions, graded, tmp_path, output, message):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["grade", f"{submissions}/row_network.py:Plain", "--no-keras", "--json", output.format(tmp=tmp_path)])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err.count("\n") == 1
+    assert err.startswith(f"mlp-compare grade: error: {message.format(tmp=tmp_path)}")
+    assert graded.jobs == []  # nothing was graded
+
+
+def test_json_to_stdout_and_the_report_to_stderr(capsys, submissions, graded):
+    code = cli.main(["grade", str(submissions), "--class", "Plain", "--no-keras", "--json", "-"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    document = json.loads(out)  # standard output is the JSON alone
+    assert document["passed"] is True and len(document["submissions"]) == 2
+    assert "PASS: 2 of 2 submissions equivalent" in err
+
+
+@pytest.mark.parametrize(("verdict", "status"), [("equivalent", 3), ("timeout", 1)])
+def test_a_report_that_cannot_be_written_after_grading_says_so_and_the_result(capsys, submissions, graded, tmp_path,
+                                                                              verdict, status):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    graded.verdict, graded.during = verdict, lambda: shutil.rmtree(folder)  # it vanishes after the check
+    code = cli.main(["grade", str(submissions), "--class", "Plain", "--no-keras", "--json", str(folder / "g.json"),
+                     "--csv", str(tmp_path / "g.csv")])
+    out, err = capsys.readouterr()
+    assert code == status
+    assert err.count("\n") == 1 and err.startswith(f"mlp-compare grade: error: --json {folder}/g.json could not be "
+                                                   "written")
+    assert f"written: --csv {tmp_path}/g.csv" in err and "(the grading itself: " in err
+    assert (tmp_path / "g.csv").exists() and "submissions equivalent" in out
+
+
+def test_ctrl_c_exits_130_in_one_line(capsys, submissions, monkeypatch):
+    def interrupted(jobs, workers, on_result):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "run_isolated", interrupted)
+    assert cli.main(["grade", str(submissions), "--class", "Plain", "--no-keras"]) == 130
+    assert capsys.readouterr().err == "\nmlp-compare grade: interrupted\n"
+
+
+@pytest.mark.parametrize(("flags", "shown"), [([], False), (["--verbose"], True), (["--verbose", "--quiet"], False)])
+def test_progress_off_a_terminal_only_with_verbose(capsys, submissions, graded, flags, shown):
+    assert cli.main(["grade", str(submissions), "--class", "Plain", "--no-keras", *flags]) == 0
+    err = capsys.readouterr().err
+    assert ("grading 2 submissions" in err and "2.00/2.00" in err) if shown else err == ""
+
+
 def test_usage_errors_exit_2(capsys):
     assert cli.main(["grade", "nothing/*.py:Net", "--no-keras"]) == 2
     assert "no Python file matches" in capsys.readouterr().err

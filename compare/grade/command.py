@@ -9,8 +9,12 @@ run, one more process proves that ``scratch.MLP`` ≡ ``keras_equiv.KerasMLP``
 on this configuration, so every submission equivalent to ``scratch.MLP`` is
 equivalent to Keras.
 
-Exit status: 0 when every submission is equivalent (up to the conventions
-given to ``--accept``) and the proof holds; 1 otherwise; 2 for usage errors.
+The data, the exit statuses, the report files and the progress line are the
+shared ones of every sub-command (:func:`compare.cli.load_data`,
+:mod:`compare.exits`, :mod:`compare.outputs`, :mod:`compare.progress`): exit 0
+when every submission is equivalent (up to the conventions given to
+``--accept``) and the proof holds, 1 otherwise, 2 for usage and input errors,
+3 when it passed but a report file could not be written, 130 on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -22,15 +26,16 @@ import sys
 import textwrap
 import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from .. import cli, datasets
+from .. import cli, exits
 from ..loading import SPEC_FORMS, LoadError, constructor_help, is_path, split_spec
-from ..outputs import add_output_options
-from ..report import atomic_write, frame_table, write_json
+from ..outputs import Output, add_output_options, checked_outputs, report_stream, write_outputs
+from ..progress import add_progress_options, phases_for
+from ..report import frame_table, json_text
 from .pool import Job, run_isolated
 from .worker import EMPTY_ROW, grade, prove_reference, task
 
@@ -38,30 +43,26 @@ PROG = "mlp-compare grade"
 EQUIVALENT = ("equivalent", "equivalent up to")
 #: Width of the wrapped columns of the terminal table.
 WRAP = {"first cause": 18, "where": 30, "hint": 60}
+#: The report files the command writes: format -> what it holds.
+OUTPUTS = {"json": "write every row, its causes and tracebacks as JSON", "csv": "write one row per submission as CSV",
+           "markdown": "write the table as Markdown (a CI job summary)"}
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``mlp-compare grade``."""
-    parser = argparse.ArgumentParser(
+    parser = exits.CommandParser(
         prog=PROG, description="Grade many from-scratch MLPs at once: each submission against scratch.MLP in a "
         "process of its own (time and memory limits), in parallel, after one proof that scratch.MLP ≡ Keras on the "
         f"same configuration. Each class is built as {constructor_help()}.",
-        epilog="Exit status: 0 every submission is equivalent (up to --accept) and the proof holds, 1 otherwise, "
-        "2 usage error.")
+        epilog=exits.epilog("every submission is equivalent (up to --accept) and the proof holds", "otherwise"))
     parser.add_argument("submissions", nargs="+", metavar="SUBMISSION",
                         help=f"{SPEC_FORMS}, a quoted glob 'folder/*.py:CLASS', or a folder or file with --class")
     parser.add_argument("--class", dest="class_name", metavar="CLASS",
                         help="the class to grade in submissions given without :CLASS")
     cli.add_config_options(parser.add_argument_group("network (as mlp-compare)"))
     cli.add_optimizer_options(parser.add_argument_group("optimizer arguments (as mlp-compare)"))
-    train = parser.add_argument_group("training and data (as mlp-compare)")
-    train.add_argument("--epochs", type=int, default=50)
-    train.add_argument("--lr", type=float, default=0.1, help="learning rate (default: 0.1)")
-    train.add_argument("--batch-size", type=int, default=1)
-    train.add_argument("--shuffle", type=int, default=None, metavar="SEED")
-    train.add_argument("--dataset", default="sum", metavar="NAME", help="sum, xor, digits or csv:PATH")
-    train.add_argument("--samples", type=int, default=None)
-    train.add_argument("--target-columns", type=cli._name_list, default=None, metavar="COL[,COL]")
+    cli.add_training_options(parser.add_argument_group("training (as mlp-compare)"))
+    cli.add_data_options(parser.add_argument_group("data (as mlp-compare)"))
     grading = parser.add_argument_group("grading")
     cli.add_accept_option(grading)
     grading.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
@@ -72,9 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="submissions graded at once (default: the number of cores)")
     grading.add_argument("--no-keras", action="store_true",
                          help="skip the proof that scratch.MLP ≡ Keras (grade against scratch.MLP alone)")
-    add_output_options(grading, {"json": "write every row, its causes and tracebacks as JSON",
-                                 "csv": "write one row per submission as CSV",
-                                 "markdown": "write the table as Markdown (a CI job summary)"})
+    output = parser.add_argument_group("output")
+    add_output_options(output, OUTPUTS)
+    add_progress_options(output)
     return parser
 
 
@@ -168,35 +169,43 @@ def render_markdown(rows: Sequence[dict], reference: dict | None, head: str) -> 
             f"{frame_table(frame, markdown=True)}\n")
 
 
-def write_outputs(args: argparse.Namespace, rows: list[dict], reference: dict | None, head: str, extra: dict
-                  ) -> None:
-    if args.json:
+def render_csv(rows: Sequence[dict]) -> str:
+    frame = rows_frame(rows).rename(columns={"time (s)": "seconds"})
+    frame.insert(2, "equivalent", [row["verdict"] in EQUIVALENT for row in rows])
+    frame["hint"] = [row["hint"] for row in rows]
+    return frame.to_csv(index=False)
+
+
+def render_file(output: Output, rows: list[dict], reference: dict | None, head: str, extra: dict) -> str:
+    """The content of one report file (by the output's format)."""
+    if output.format == "json":
         passed, text = summary(rows, reference)
-        write_json(args.json, {"passed": passed, "summary": text, "run": head, **extra, "reference": reference,
-                               "submissions": rows})
-    if args.csv:
-        frame = rows_frame(rows).rename(columns={"time (s)": "seconds"})
-        frame.insert(2, "equivalent", [row["verdict"] in EQUIVALENT for row in rows])
-        frame["hint"] = [row["hint"] for row in rows]
-        atomic_write(args.csv, frame.to_csv(index=False))
-    if args.markdown:
-        atomic_write(args.markdown, render_markdown(rows, reference, head))
+        return json_text({"passed": passed, "summary": text, "run": head, **extra, "reference": reference,
+                          "submissions": rows})
+    return render_csv(rows) if output.format == "csv" else render_markdown(rows, reference, head)
 
 
 # ---------------------------------------------------------------- running
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``mlp-compare grade``; returns the exit status."""
+    """Entry point of ``mlp-compare grade``; returns the exit status (see :mod:`compare.exits`)."""
+    return exits.guarded(PROG, lambda: _main(argv))
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     _validate(parser, args)
     try:
+        outputs = checked_outputs(args, list(OUTPUTS))
+    except exits.UsageError as error:
+        parser.error(str(error))
+    try:
         targets = find_submissions(args.submissions, args.class_name)
-        x, y = datasets.load(args.dataset, samples=args.samples, seed=args.seed, dtype=args.dtype,
-                             target_columns=args.target_columns)
-        config = cli.config_from(args, x.shape[1], y.shape[1])
-    except (LoadError, datasets.DatasetError, cli.UsageError) as error:
+        x, y = cli.load_data(args, PROG)
+        config = cli.config_from(args, x.shape[1], cli.num_outputs(args.dataset, y))
+    except (LoadError, exits.UsageError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 2
+        return exits.USAGE
     training = {"epochs": args.epochs, "learning_rate": args.lr, "batch_size": args.batch_size,
                 "shuffle": args.shuffle}
     shared = task(config, cli.constructor_arguments(config), x, y, training, args.accept)
@@ -208,31 +217,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"lr {args.lr}, batch {args.batch_size}, shuffle {args.shuffle}; {args.jobs} at once, "
             f"{args.timeout:g} s and {args.memory} MB each")
     started = time.perf_counter()
-    results = run_isolated(jobs, args.jobs, _progress(len(jobs)) if sys.stderr.isatty() else None)
+    label = f"grading {len(targets)} submissions" + ("" if args.no_keras else " and the proof against Keras")
+    with phases_for(args)(label, total=len(jobs), unit="run") as advance:
+        results = run_isolated(jobs, args.jobs, lambda key, result: advance(1))
     seconds = time.perf_counter() - started
     reference = results.get("reference")
     rows = [{"submission": spec} | EMPTY_ROW | results[spec] for spec in targets]
-    print(render_text(rows, reference, head, seconds), end="")
-    try:
-        write_outputs(args, rows, reference, head, {"seconds": seconds, "jobs": args.jobs,
-                                                    "config": config.to_dict(), "training": training})
-    except OSError as error:
-        print(f"{PROG}: error: cannot write: {error.strerror or error}", file=sys.stderr)
-        return 2
-    return 0 if summary(rows, reference)[0] else 1
-
-
-def _progress(total: int) -> Any:
-    done = []
-
-    def report(key: str, result: dict) -> None:
-        done.append(key)
-        print(f"\rgraded {len(done)}/{total}: {key} — {result['verdict']}\033[K", end="", file=sys.stderr,
-              flush=True)
-        if len(done) == total:
-            print(file=sys.stderr)
-
-    return report
+    print(render_text(rows, reference, head, seconds), end="", file=report_stream(outputs))
+    passed, text = summary(rows, reference)
+    extra = {"seconds": seconds, "jobs": args.jobs, "config": config.to_dict(), "training": training}
+    written = write_outputs({o: partial(render_file, rows=rows, reference=reference, head=head, extra=extra)
+                             for o in outputs})
+    if written.failed:
+        print(f"{PROG}: error: {written.summary()} (the grading itself: {'PASS' if passed else 'FAIL'}: {text})",
+              file=sys.stderr)
+        return exits.NOT_WRITTEN if passed else exits.FAILED
+    return exits.PASSED if passed else exits.FAILED
 
 
 if __name__ == "__main__":
