@@ -29,6 +29,7 @@ import numpy as np
 from scratch.protocol import ComparableMLP, HasOptimizerState
 
 from . import localise
+from .bench.timing import EpochClock
 from .localise import Run, Snapshot
 from .progress import Phases, no_progress
 from .report import table
@@ -241,7 +242,8 @@ def _accuracy_check(run: Run) -> list[Check]:
 
 def _train_both(run: Run, report: Report, verbose: bool, progress: Phases = no_progress) -> Run:
     """Train both sides from the copied state; add the loss, final-weight and optimizer-state checks."""
-    report.losses_a, report.losses_b = (_train(run, index, verbose, progress) for index in (0, 1))
+    (report.losses_a, seconds_a), (report.losses_b, seconds_b) = (_train(run, i, verbose, progress) for i in (0, 1))
+    report.epoch_seconds = (seconds_a, seconds_b) if seconds_a is not None and seconds_b is not None else None
     if len(report.losses_a) != len(report.losses_b):
         note = f"a returned {len(report.losses_a)} epoch losses, b {len(report.losses_b)}"
         report.checks.append(Check.failed("epoch losses", run.tolerance.rtol, note))
@@ -256,17 +258,23 @@ def _train_both(run: Run, report: Report, verbose: bool, progress: Phases = no_p
     return dataclasses.replace(run, losses=(report.losses_a, report.losses_b), finals=finals)
 
 
-def _train(run: Run, index: int, verbose: bool, progress: Phases) -> list[float]:
-    """One side's training run, shown as a phase; its per-epoch losses."""
+def _train(run: Run, index: int, verbose: bool, progress: Phases) -> tuple[list[float], list[float] | None]:
+    """One side's training run, shown as a phase; its per-epoch losses and, if it reports progress, epoch times.
+
+    The times come from an :class:`~compare.bench.timing.EpochClock` passed as
+    ``train``'s ``progress``: the timing table reuses them instead of
+    training again.
+    """
     side, name = run.sides[index], run.names[index]
     counted = takes_progress(side.train)
     total = run.epochs * len(run.x) if counted else None
+    clock = None
     with progress(f"training {name}", total=total, unit="sample") as advance:
         kwargs = dict(batch_size=run.batch_size, shuffle=run.shuffle, verbose=verbose)
         if counted:
-            kwargs["progress"] = advance
+            kwargs["progress"] = clock = EpochClock(len(run.x), then=advance)
         losses = _call("train", name, side.train, run.x, run.y, run.epochs, run.learning_rate, **kwargs)
-    return [float(v) for v in losses]
+    return [float(v) for v in losses], None if clock is None else clock.epoch_seconds()
 
 
 def takes_progress(train: Callable[..., Any]) -> bool:
