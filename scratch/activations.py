@@ -9,11 +9,6 @@ and :math:`f'` is cheapest written on the *output* ``a`` (the seed's
 ``<name>_derivative(a)``. A function whose Jacobian is not diagonal (a
 softmax, say) fits the same ``backward(g, z, a)`` signature.
 
-Every function takes an optional ``out``: an array of the result's shape and
-dtype that receives it. A layer passes buffers it keeps from one batch to the
-next, so a training step allocates (almost) nothing; without ``out`` each
-function returns a new array.
-
 ==========  ==============================  ==================================
 name        f(z)                            backward: dL/dz
 ==========  ==============================  ==================================
@@ -50,18 +45,17 @@ class Activation:
     name : str
         The registry key, Keras's name for the same function.
     forward : callable
-        ``forward(z, out=None) -> a``.
+        ``forward(z) -> a``.
     backward : callable
-        ``backward(g, z, a, out=None) -> dL/dz`` given ``g = dL/da``, the
-        layer's pre-activation ``z`` and its output ``a``. It may return ``g``
-        itself (the identity's) rather than fill ``out``.
+        ``backward(g, z, a) -> dL/dz`` given ``g = dL/da``, the layer's
+        pre-activation ``z`` and its output ``a``.
     formula : str
         ``f(z)`` as text, for tables and messages.
     """
 
     name: str
-    forward: Callable[..., Array]
-    backward: Callable[..., Array]
+    forward: Callable[[Array], Array]
+    backward: Callable[[Array, Array, Array], Array]
     formula: str
 
 
@@ -69,103 +63,85 @@ class Activation:
 SIGMOID_SATURATION = 40.0
 
 
-def sigmoid(z: Array, out: Array | None = None) -> Array:
+def sigmoid(z: Array) -> Array:
     r"""Logistic sigmoid :math:`\sigma(z) = 1 / (1 + e^{-z}) = e^z / (1 + e^z)`, computed stably.
 
-    The second form is TensorFlow's (Eigen's ``scalar_logistic_op``), and for
-    every ``z`` it loses no precision: for ``z < 0``, :math:`e^z` underflows
+    The second form is TensorFlow's (Eigen's ``scalar_logistic_op``) and
+    loses no precision anywhere: for ``z < 0``, :math:`e^z` underflows
     gracefully towards 0 and the quotient keeps full relative precision far
     into the tail; for large ``z`` the quotient is 1. Only :math:`e^z` itself
     could overflow (``z > 709`` in float64, ``88`` in float32), so ``z`` is
     first capped at :data:`SIGMOID_SATURATION`, where :math:`\sigma` already
-    rounds to 1: four passes over the array in all, and no warning.
-
-    ``out``, if given, receives the result (an array of ``z``'s shape and
-    dtype): the layers pass a buffer they reuse from batch to batch.
+    rounds to 1. Four passes over the array, no warning.
     """
-    e = np.minimum(z, SIGMOID_SATURATION, out=out)
-    np.exp(e, out=e)
-    return np.divide(e, e + 1, out=e)
+    e = np.exp(np.minimum(z, SIGMOID_SATURATION))
+    return e / (e + 1)
 
 
-def sigmoid_derivative(a: Array, out: Array | None = None) -> Array:
+def sigmoid_derivative(a: Array) -> Array:
     r""":math:`\sigma'(z) = \sigma(z)(1 - \sigma(z)) = a (1 - a)`."""
-    one_minus_a = np.subtract(1, a, out=out)
-    return np.multiply(one_minus_a, a, out=one_minus_a)
+    return a * (1 - a)
 
 
-def tanh(z: Array, out: Array | None = None) -> Array:
+def tanh(z: Array) -> Array:
     r"""Hyperbolic tangent :math:`\tanh(z) = (e^z - e^{-z}) / (e^z + e^{-z})`."""
-    return np.tanh(z, out=out)
+    return np.tanh(z)
 
 
-def tanh_derivative(a: Array, out: Array | None = None) -> Array:
+def tanh_derivative(a: Array) -> Array:
     r""":math:`\tanh'(z) = 1 - \tanh^2(z) = 1 - a^2`."""
-    a_squared = np.multiply(a, a, out=out)
-    return np.subtract(1, a_squared, out=a_squared)
+    return 1 - a * a
 
 
-def relu(z: Array, out: Array | None = None) -> Array:
+def relu(z: Array) -> Array:
     r"""Rectified linear unit :math:`\max(z, 0)`."""
-    return np.maximum(z, 0, out=out)
+    return np.maximum(z, 0)
 
 
-def relu_derivative(a: Array, out: Array | None = None) -> Array:
+def relu_derivative(a: Array) -> Array:
     r""":math:`\mathrm{relu}'(z) = 1` where :math:`a > 0`, else 0 (also at 0)."""
-    return np.greater(a, 0, out=out) if out is not None else (a > 0).astype(a.dtype)
+    return (a > 0).astype(a.dtype)
 
 
-def linear(z: Array, out: Array | None = None) -> Array:
-    r"""Identity :math:`f(z) = z` (Keras's ``activation="linear"`` or ``None``); ``out`` receives a copy."""
-    if out is None:
-        return z
-    np.copyto(out, z)
-    return out
+def linear(z: Array) -> Array:
+    r"""Identity :math:`f(z) = z` (Keras's ``activation="linear"`` or ``None``)."""
+    return z
 
 
-def linear_derivative(a: Array, out: Array | None = None) -> Array:
+def linear_derivative(a: Array) -> Array:
     r""":math:`f'(z) = 1`."""
-    if out is None:
-        return np.ones_like(a)
-    out.fill(1)
-    return out
+    return np.ones_like(a)
 
 
-def softmax(z: Array, out: Array | None = None) -> Array:
+def softmax(z: Array) -> Array:
     r"""Softmax over each row, :math:`e^{z_j - m} / \sum_i e^{z_i - m}` with :math:`m = \max_i z_i`
     (the shift changes nothing mathematically and keeps every exponent :math:`\le 0`)."""
-    e = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
-    np.exp(e, out=e)
-    return np.divide(e, e.sum(axis=-1, keepdims=True), out=e)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
 
 
-def softmax_backward(g: Array, z: Array, a: Array, out: Array | None = None) -> Array:
+def softmax_backward(g: Array, z: Array, a: Array) -> Array:
     r""":math:`J^\top g = a \odot (g - \sum_j g_j a_j)` for each row (:math:`J = \mathrm{diag}(a) - a a^\top`)."""
-    ga = np.multiply(g, a, out=out)
-    row_sums = ga.sum(axis=-1, keepdims=True)
-    return np.multiply(a, np.subtract(g, row_sums, out=ga), out=ga)
+    return a * (g - (g * a).sum(axis=-1, keepdims=True))
 
 
-def sigmoid_backward(g: Array, z: Array, a: Array, out: Array | None = None) -> Array:
+def sigmoid_backward(g: Array, z: Array, a: Array) -> Array:
     r""":math:`\partial L/\partial z = g \odot a (1 - a)`."""
-    derivative = sigmoid_derivative(a, out)
-    return np.multiply(g, derivative, out=derivative)
+    return g * sigmoid_derivative(a)
 
 
-def tanh_backward(g: Array, z: Array, a: Array, out: Array | None = None) -> Array:
+def tanh_backward(g: Array, z: Array, a: Array) -> Array:
     r""":math:`\partial L/\partial z = g \odot (1 - a^2)`."""
-    derivative = tanh_derivative(a, out)
-    return np.multiply(g, derivative, out=derivative)
+    return g * tanh_derivative(a)
 
 
-def relu_backward(g: Array, z: Array, a: Array, out: Array | None = None) -> Array:
+def relu_backward(g: Array, z: Array, a: Array) -> Array:
     r""":math:`\partial L/\partial z = g \odot [a > 0]`."""
-    derivative = relu_derivative(a, out)
-    return np.multiply(g, derivative, out=derivative)
+    return g * relu_derivative(a)
 
 
-def linear_backward(g: Array, z: Array, a: Array, out: Array | None = None) -> Array:
-    """The identity passes the upstream gradient through unchanged (``g`` itself; ``out`` is not used)."""
+def linear_backward(g: Array, z: Array, a: Array) -> Array:
+    """The identity passes the upstream gradient through unchanged."""
     return g
 
 

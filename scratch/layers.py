@@ -42,8 +42,6 @@ class Dense:
         ``f`` and its vector-Jacobian product.
     inputs, z, outputs : ndarray
         ``x``, ``z`` and ``a`` of the last forward pass (``(B, n)`` each).
-        ``z`` and ``a`` live in buffers that the next forward pass with the
-        same batch size overwrites: copy them to keep them.
     kernel_gradient, bias_gradient : ndarray
         ``dL/dW`` and ``dL/db`` from the last backward pass.
     """
@@ -59,17 +57,14 @@ class Dense:
         #: whole life, updated in place, so an optimizer can hold on to them.
         self.parameters = [p for p in (self.kernel, self.bias) if p is not None]
         self.gradients = [g for g in (self.kernel_gradient, self.bias_gradient) if g is not None]
-        self._allocate_buffers(0)
 
     def forward(self, inputs: Array) -> Array:
         r""":math:`a = f(x W + b)` for a batch ``inputs`` of shape ``(B, n_in)``; caches ``x``, ``z``, ``a``."""
-        if len(inputs) != len(self._z):
-            self._allocate_buffers(len(inputs))
-        z = np.dot(inputs, self.kernel, out=self._z)
+        z = inputs.dot(self.kernel)  # ndarray.dot: np.dot's BLAS call without its Python-level dispatch
         if self.bias is not None:
             z += self.bias
         self.inputs, self.z = inputs, z
-        self.outputs = self.activation.forward(z, out=self._a)
+        self.outputs = self.activation.forward(z)
         return self.outputs
 
     def backward(self, output_error: Array, input_error: bool = True) -> Array | None:
@@ -78,23 +73,12 @@ class Dense:
         The gradients are written into :attr:`kernel_gradient` and
         :attr:`bias_gradient` in place. ``input_error=False`` skips
         :math:`\delta W^\top` (the first layer needs no error below it).
-        The returned array is a buffer that the next backward pass overwrites.
         """
-        delta = self.activation.backward(output_error, self.z, self.outputs, out=self._delta)
-        np.dot(self.inputs.T, delta, out=self.kernel_gradient)
+        delta = self.activation.backward(output_error, self.z, self.outputs)
+        self.inputs.T.dot(delta, out=self.kernel_gradient)
         if self.bias_gradient is not None:
             delta.sum(axis=0, out=self.bias_gradient)
-        return np.dot(delta, self.kernel.T, out=self._input_error) if input_error else None
-
-    def _allocate_buffers(self, rows: int) -> None:
-        """New arrays for ``z``, ``a``, ``delta`` and ``dL/dx`` of a batch of ``rows`` samples.
-
-        Each forward pass with the same batch size writes into them again, so
-        a training step allocates nothing.
-        """
-        n_in, n_out = self.kernel.shape
-        self._z, self._a, self._delta = (np.empty((rows, n_out), dtype=self.kernel.dtype) for _ in range(3))
-        self._input_error = np.empty((rows, n_in), dtype=self.kernel.dtype)
+        return delta.dot(self.kernel.T) if input_error else None
 
 
 def initial_kernel(rng: np.random.Generator, n_in: int, n_out: int, init: str) -> Array:

@@ -133,7 +133,7 @@ class MLP(Configured):
             ``(B, num_outputs)`` for a batch.
         """
         x = check.check_inputs(inputs, self.config.num_inputs, self.dtype)
-        output = self._forward(np.atleast_2d(x)).copy()  # a copy: the layer reuses its buffer next pass
+        output = self._forward(np.atleast_2d(x))
         return output[0] if x.ndim == 1 else output
 
     def _forward(self, activations: Array) -> Array:
@@ -171,7 +171,7 @@ class MLP(Configured):
         single_sample = error.ndim == 1 and output.shape[0] == 1
         if (error[np.newaxis] if single_sample else error).shape != output.shape:
             raise ValueError(f"error must have the shape of the last output {output.shape}, got {error.shape}")
-        input_error = self._backward(np.atleast_2d(error), input_error=True).copy()  # the layer's buffer
+        input_error = self._backward(np.atleast_2d(error), input_error=True)
         return input_error[0] if single_sample else input_error
 
     def _backward(self, error: Array, input_error: bool) -> Array | None:

@@ -123,7 +123,6 @@ class Optimizer:
         self.options = self.checked_options(options)
         self.iterations = 0
         self.slot_arrays: dict[str, list[Array]] = {}
-        self._work_arrays: dict[tuple[int, int], Array] = {}
 
     # ------------------------------------------------------------ arguments
     @classmethod
@@ -201,18 +200,6 @@ class Optimizer:
         """Update parameter number ``index`` in place (and its slots, ``self.slot_arrays[slot][index]``)."""
         raise NotImplementedError
 
-    def work(self, index: int, parameter: Array, number: int = 0) -> Array:
-        """Work array ``number`` of parameter ``index``: its shape and dtype, kept from one step to the next.
-
-        An update writes its intermediate values (``η g``, ``√v + ε``...) here
-        with ``out=``, in the order the formula computes them, instead of
-        allocating new arrays on every step: the same numbers, less memory traffic.
-        """
-        array = self._work_arrays.get((index, number))
-        if array is None or array.shape != parameter.shape or array.dtype != parameter.dtype:
-            array = self._work_arrays[index, number] = np.empty_like(parameter)
-        return array
-
     # --------------------------------------------------------------- state
     def describe(self) -> str:
         """``adam (amsgrad=True)``: the name and the arguments that differ from the defaults, for messages."""
@@ -269,18 +256,17 @@ class SGD(Optimizer):
         return self.slots if self.options["momentum"] != 0 else ()
 
     def update(self, index: int, parameter: Array, gradient: Array, learning_rate: float) -> None:
-        step = np.multiply(gradient, parameter.dtype.type(learning_rate), out=self.work(index, parameter))  # η g
+        lr = parameter.dtype.type(learning_rate)
         if self.options["momentum"] == 0:
-            parameter -= step
+            parameter -= gradient * lr
             return
         mu = self.hyperparameter("momentum", parameter.dtype)
         m = self.slot_arrays["momentum"][index]
+        step = gradient * lr
         m *= mu
-        m -= step  # m = μ m - η g
+        m -= step  # m = μ m - η g, updated in place: one pass less than m[...] = m * mu - step
         if self.options["nesterov"]:
-            look_ahead = np.multiply(m, mu, out=self.work(index, parameter, 1))
-            look_ahead -= step
-            parameter += look_ahead  # w += μ m - η g
+            parameter += m * mu - step
         else:
             parameter += m
 
@@ -318,16 +304,13 @@ class Adam(Optimizer):
 
         m = self.slot_arrays["momentum"][index]
         v = self.slot_arrays["velocity"][index]
-        work, quotient = self.work(index, parameter), self.work(index, parameter, 1)
-        m += np.multiply(np.subtract(gradient, m, out=work), dtype.type(1 - self.options["beta_1"]), out=work)
-        squared = np.multiply(gradient, gradient, out=work)
-        v += np.multiply(np.subtract(squared, v, out=work), dtype.type(1 - self.options["beta_2"]), out=work)
+        m += (gradient - m) * dtype.type(1 - self.options["beta_1"])
+        v += (gradient * gradient - v) * dtype.type(1 - self.options["beta_2"])
         if self.options["amsgrad"]:
             v_hat = self.slot_arrays["velocity_hat"][index]
             np.maximum(v_hat, v, out=v_hat)
             v = v_hat
-        denominator = np.add(np.sqrt(v, out=work), dtype.type(self.options["epsilon"]), out=work)  # √v + ε
-        parameter -= np.divide(np.multiply(m, alpha, out=quotient), denominator, out=quotient)  # α m / (√v + ε)
+        parameter -= m * alpha / (np.sqrt(v) + dtype.type(self.options["epsilon"]))
 
 
 class RMSprop(Optimizer):
@@ -361,21 +344,18 @@ class RMSprop(Optimizer):
         rho, one_minus_rho = dtype.type(self.options["rho"]), dtype.type(1 - self.options["rho"])
         epsilon = dtype.type(self.options["epsilon"])
 
-        work, increment = self.work(index, parameter), self.work(index, parameter, 1)
+        # Each slot is updated in place (v *= ρ; v += ...): one pass over it less than v[...] = ρ v + ...
         v = self.slot_arrays["velocity"][index]
         v *= rho
-        v += np.multiply(np.multiply(gradient, gradient, out=work), one_minus_rho, out=work)  # ρ v + (1-ρ) g²
+        v += one_minus_rho * (gradient * gradient)
         if self.options["centered"]:
             g_bar = self.slot_arrays["average_gradient"][index]
             g_bar *= rho
-            g_bar += np.multiply(gradient, one_minus_rho, out=work)  # ρ ḡ + (1-ρ) g
-            denominator = np.subtract(v, np.multiply(g_bar, g_bar, out=work), out=work)
-            denominator += epsilon  # v - ḡ² + ε
+            g_bar += one_minus_rho * gradient
+            denominator = v - g_bar * g_bar + epsilon
         else:
-            denominator = np.add(v, epsilon, out=work)
-        np.sqrt(denominator, out=denominator)
-        np.multiply(gradient, dtype.type(learning_rate), out=increment)
-        increment /= denominator  # Δ = η g / √(...)
+            denominator = v + epsilon
+        increment = dtype.type(learning_rate) * gradient / np.sqrt(denominator)
         if self.options["momentum"] > 0:
             m = self.slot_arrays["momentum"][index]
             m *= dtype.type(self.options["momentum"])
