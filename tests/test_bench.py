@@ -243,6 +243,27 @@ def test_gemm_share_is_the_products_time_over_the_rows_and_above_one_is_refused(
     assert peak_reliable({}, peaks, [result]) and rows_frame(result)["GEMM %"][0] == "25"
 
 
+def test_before_after_imports_another_scratch_beside_this_one_and_interleaves_the_runs(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    import scratch
+    from compare.bench import before_after
+
+    shutil.copytree(Path(scratch.__file__).parent, tmp_path / "scratch")
+    other = before_after.load_baseline(tmp_path)
+    assert other.__name__ == "scratch_baseline" and other.MLP is not scratch.MLP
+    assert other.MLP(2, [3], 1, seed=0).get_weights()[0].tolist() == scratch.MLP(2, [3], 1, seed=0).get_weights()[
+        0].tolist()
+    order = []
+    seconds = before_after.interleaved({"a": lambda: order.append("a"), "b": lambda: order.append("b") or 0.25}, 3)
+    assert order == ["a", "b", "a", "b", "b", "a", "a", "b"]  # one warm-up each, then the order rotates
+    assert len(seconds["a"]) == 3 and seconds["b"] == [0.25] * 3  # a run that returns seconds reports its own
+    assert before_after.per_round([1.0, 4.0, 9.0], [1.0, 2.0, 3.0]) == 2.0
+    with pytest.raises(FileNotFoundError, match="git archive"):
+        before_after.load_baseline(tmp_path / "nothing here")
+
+
 # ------------------------------------------- percentages of a peak that moved
 def _result(percent_of_peak: float) -> CaseResult:
     """One case with one row at ``percent_of_peak`` of a 100 GFLOP/s peak."""
