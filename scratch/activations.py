@@ -66,13 +66,14 @@ SIGMOID_SATURATION = 40.0
 def sigmoid(z: Array) -> Array:
     r"""Logistic sigmoid :math:`\sigma(z) = 1 / (1 + e^{-z}) = e^z / (1 + e^z)`, computed stably.
 
-    The second form is TensorFlow's (Eigen's ``scalar_logistic_op``) and
-    loses no precision anywhere: for ``z < 0``, :math:`e^z` underflows
-    gracefully towards 0 and the quotient keeps full relative precision far
-    into the tail; for large ``z`` the quotient is 1. Only :math:`e^z` itself
-    could overflow (``z > 709`` in float64, ``88`` in float32), so ``z`` is
-    first capped at :data:`SIGMOID_SATURATION`, where :math:`\sigma` already
-    rounds to 1. Four passes over the array, no warning.
+    The second form is the one TensorFlow's float64 kernel computes (Eigen's
+    ``scalar_logistic_op``), and it loses no precision anywhere: for
+    ``z < 0``, :math:`e^z` underflows gracefully towards 0 and the quotient
+    keeps full relative precision far into the tail; for large ``z`` the
+    quotient is 1. Only :math:`e^z` itself could overflow (``z > 709`` in
+    float64, ``88`` in float32), so ``z`` is first capped at
+    :data:`SIGMOID_SATURATION`, where :math:`\sigma` already rounds to 1:
+    four passes over the array, and no warning.
     """
     e = np.exp(np.minimum(z, SIGMOID_SATURATION))
     return e / (e + 1)
