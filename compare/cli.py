@@ -35,7 +35,7 @@ from scratch.optimizers import OPTIMIZERS, optimizer_spec
 from . import datasets, loading
 from .exits import EPILOG, FAILED, NOT_WRITTEN, PASSED, USAGE, CommandParser, UsageError, guarded
 from .factors import CONVENTIONS
-from .harness import SideError, compare
+from .harness import SideError, SideRun, compare, run_side, side_name
 from .outputs import Output, add_output_options, checked_outputs, report_stream, write_outputs
 from .progress import Phases, add_progress_options, no_progress, phases_for
 from .report import render_file, render_text, verdict_lines
@@ -301,9 +301,8 @@ def build_side(spec: str, option: str, config: MLPConfig) -> Any:
         raise
 
 
-def build_pair(args: argparse.Namespace, config: MLPConfig) -> tuple[Any, Any]:
-    """The implementation under test (``--impl``) and its reference (``--reference``), same configuration."""
-    a = build_side(args.impl, "--impl", config)
+def build_reference(args: argparse.Namespace, config: MLPConfig, a: Any) -> Any:
+    """The reference (``--reference``) for ``a``: its ``from_scratch(a)`` when it has one and ``a`` is scratch's."""
     try:
         reference = load_class(args.reference, "--reference")
     except UsageError as error:
@@ -311,8 +310,8 @@ def build_pair(args: argparse.Namespace, config: MLPConfig) -> tuple[Any, Any]:
             raise UsageError(f"the Keras side is not available ({error}); install tensorflow") from None
         raise
     if hasattr(reference, "from_scratch") and _is_scratch_mlp(a):
-        return a, reference.from_scratch(a)
-    return a, build_side(args.reference, "--reference", config)
+        return reference.from_scratch(a)
+    return build_side(args.reference, "--reference", config)
 
 
 def _is_scratch_mlp(obj: object) -> bool:
@@ -350,19 +349,47 @@ def run(args: argparse.Namespace, progress: Phases = no_progress) -> Report:
     """Load the data, build both sides, compare, time; return the report."""
     x, y = load_data(args)
     config = config_from(args, x.shape[1], num_outputs(args.dataset, y))
-    with progress(f"loading {args.impl} and {args.reference}"):
-        a, b = build_pair(args, config)
+    a, b, a_run = build_sides(args, config, x, y, progress)
     report = compare(a, b, x, y, epochs=args.epochs, learning_rate=args.lr, batch_size=args.batch_size,
-                     shuffle=args.shuffle, rtol=args.rtol, atol=args.atol, progress=progress, accept=args.accept)
+                     shuffle=args.shuffle, rtol=args.rtol, atol=args.atol, progress=progress, a_run=a_run,
+                     accept=args.accept)
     report.config = config_of(args, config, len(x))
     if args.repeats > 0:
-        from .bench.timing import OPERATIONS, time_both
-
-        with progress(f"timing: median of {args.repeats} repeats", total=2 * len(OPERATIONS) * (args.repeats + 1),
-                      unit="run") as advance:
-            report.timings = time_both(a, b, x, y, learning_rate=args.lr, batch_size=args.batch_size,
-                                       repeats=args.repeats, advance=advance)
+        report.timings = timings(args, report, a, b, x, y, progress)
     return report
+
+
+def build_sides(args: argparse.Namespace, config: MLPConfig, x: Any, y: Any,
+                progress: Phases) -> tuple[Any, Any, SideRun | None]:
+    """Both sides, and ``a``'s half of the comparison when it ran while the reference loaded (else ``None``).
+
+    When ``a`` is ``scratch.MLP`` and the reference's module (TensorFlow, for
+    Keras) is still to be imported, ``a``'s half runs in a forked child
+    meanwhile (:mod:`compare.background`): the same numbers, seconds sooner.
+    """
+    from .background import can_fork, in_background
+
+    a = build_side(args.impl, "--impl", config)
+    if not (can_fork() and _is_scratch_mlp(a) and args.reference.partition(":")[0] not in sys.modules):
+        with progress(f"loading {args.reference}"):
+            return a, build_reference(args, config, a), None
+    name = side_name(a)
+    with in_background(run_side, a, x, y, epochs=args.epochs, learning_rate=args.lr, batch_size=args.batch_size,
+                       shuffle=args.shuffle, name=name) as a_half:
+        with progress(f"loading {args.reference} while {name} trains"):
+            b = build_reference(args, config, a)
+        with progress(f"training {name}"):
+            return a, b, a_half.result()
+
+
+def timings(args: argparse.Namespace, report: Report, a: Any, b: Any, x: Any, y: Any, progress: Phases) -> list:
+    """The timing table: forward and gradients timed now, a training epoch from the run's own epochs when it can."""
+    from .bench.timing import time_both, timed_operations
+
+    runs = 2 * len(timed_operations(report.epoch_seconds)) * (args.repeats + 1)
+    with progress(f"timing: median of {args.repeats} repeats", total=runs, unit="run") as advance:
+        return time_both(a, b, x, y, learning_rate=args.lr, batch_size=args.batch_size, repeats=args.repeats,
+                         advance=advance, epoch_seconds=report.epoch_seconds)
 
 
 def load_data(args: argparse.Namespace, prog: str = PROG) -> tuple[Any, Any]:

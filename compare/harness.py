@@ -29,6 +29,7 @@ import numpy as np
 from scratch.protocol import ComparableMLP, HasOptimizerState
 
 from . import localise
+from .bench.timing import EpochClock
 from .causes import Cause
 from .conformance import SideError as SideError  # re-exported: callers catch it from here
 from .conformance import call, parameter_names, problems
@@ -112,6 +113,7 @@ def compare(
     verbose: bool = False,
     localise_failures: bool = True,
     progress: Phases = no_progress,
+    a_run: SideRun | None = None,
     accept: Sequence[str] = (),
 ) -> Report:
     """Check that ``a`` and ``b`` compute the same thing from the same weights.
@@ -136,6 +138,12 @@ def compare(
         Shows each side's training (and the localisation) as a phase (see
         :mod:`compare.progress`); a side whose ``train`` has a ``progress``
         parameter reports its samples, for the others the phase shows the time.
+    a_run : SideRun, optional
+        ``a``'s answers when they were computed already, from the state ``a``
+        is in now (by :func:`run_side`, e.g. in another process: see
+        :mod:`compare.background`); ``a`` is then put in the state that run
+        ended in.
+
     accept : sequence of str
         Conventions (names of :data:`compare.factors.CONVENTIONS`, or ``"any"``)
         under which a failing pair still counts as equivalent, if the
@@ -152,10 +160,7 @@ def compare(
     Raises
     ------
     SideError
-        When one side raises (the message names the side and the call; its
-        ``details`` the traceback through that side's own code).
-    ValueError
-        For an unknown name in ``accept``.
+        When one side raises (the message names the side and the call).
     """
     accepted = _conventions(accept)
     names = side_names(a, b)
@@ -163,7 +168,8 @@ def compare(
     found = problems((a, b), names, x, y, learning_rate)
     if found:
         return _nonconforming(names, found, tolerance_for("float64", rtol, atol).rtol)
-    initial = Snapshot(call("get_weights", names[0], a.get_weights), _optimizer_state(a, names[0]))
+    initial = a_run.initial if a_run is not None else Snapshot(call("get_weights", names[0], a.get_weights),
+                                                               _optimizer_state(a, names[0]))
     run = Run((a, b), names, x, y, epochs, learning_rate, batch_size, shuffle, tolerance_for("float64", rtol, atol),
               initial, parameter_names(initial.weights))
     report = Report(names=names, dtype="float64")
@@ -179,21 +185,22 @@ def compare(
     call("set_weights", names[1], b.set_weights, [w.copy() for w in initial.weights])
     if initial.optimizer_state is not None and isinstance(b, HasOptimizerState):
         call("set_optimizer_state", names[1], b.set_optimizer_state, initial.optimizer_state)
-    out_a = np.asarray(call("forward", names[0], a.forward, x))
-    out_b = np.asarray(call("forward", names[1], b.forward, x))
-    dtype = comparison_dtype(out_a.dtype, out_b.dtype)
-    run = dataclasses.replace(run, tolerance=tolerance_for(dtype, rtol, atol), dtypes=(out_a.dtype.name,
-                                                                                       out_b.dtype.name))
+    training = dict(epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, shuffle=shuffle,
+                    verbose=verbose, progress=progress)
+    if a_run is None:
+        a_run = run_side(a, x, y, name=names[0], **training)
+    else:  # run elsewhere (see compare.background): a ends in the state that run ended in, as if it had run here
+        localise.restore(a, a_run.final)
+    b_run = run_side(b, x, y, name=names[1], **training)
+    dtype = comparison_dtype(a_run.forward.dtype, b_run.forward.dtype)
+    run = dataclasses.replace(run, tolerance=tolerance_for(dtype, rtol, atol),
+                              dtypes=(a_run.forward.dtype.name, b_run.forward.dtype.name),
+                              losses=(a_run.losses, b_run.losses), finals=(a_run.final, b_run.final))
     report.dtype = dtype.name
-
-    report.checks.append(combined_check("initial weights", initial.weights, b.get_weights(), run.tolerance))
-    report.checks.append(measure_pair("forward", out_a, out_b, run.tolerance))
-    report.checks.append(_evaluate_check(run))
-    report.checks += _accuracy_check(run)
-    grads_a = call("gradients", names[0], a.gradients, x, y)
-    grads_b = call("gradients", names[1], b.gradients, x, y)
-    report.checks += measure_lists("gradient", grads_a, grads_b, run.parameter_names, run.tolerance)
-    run = _train_both(run, report, verbose, progress)
+    report.checks = side_checks(a_run, b_run, run)
+    report.losses_a, report.losses_b = a_run.losses, b_run.losses
+    if a_run.epoch_seconds is not None and b_run.epoch_seconds is not None:
+        report.epoch_seconds = (a_run.epoch_seconds, b_run.epoch_seconds)
     if not report.passed and localise_failures:
         with progress("localising the first disagreement"):
             report.localisation = localise.diagnose(run, report)
@@ -222,6 +229,68 @@ def _nonconforming(names: tuple[str, str], found: list, rtol: float) -> Report:
     return report
 
 
+@dataclasses.dataclass
+class SideRun:
+    """Everything one side answered, from one starting state: the checks compare two of these.
+
+    ``initial`` is that state; ``forward``, ``evaluate``, ``accuracy``
+    (``None`` for a side without one, or a loss that does not classify) and
+    ``gradients`` its answers there on the whole data; ``losses`` the
+    per-epoch losses of its training run, ``epoch_seconds`` the wall time of
+    each epoch (``None`` unless its ``train`` reports progress) and ``final``
+    the state that run ended in.
+    """
+
+    initial: Snapshot
+    forward: Array
+    evaluate: Array
+    accuracy: float | None
+    gradients: list[Array]
+    losses: list[float]
+    epoch_seconds: list[float] | None
+    final: Snapshot
+
+
+def run_side(side: ComparableMLP, x: Array, y: Array, *, epochs: int, learning_rate: float, batch_size: int = 1,
+             shuffle: int | None = None, verbose: bool = False, name: str | None = None,
+             progress: Phases = no_progress) -> SideRun:
+    """Ask ``side``, from the state it is in, everything :func:`compare` checks; then train it.
+
+    ``name`` labels it in errors and progress (:func:`side_name` by default).
+    Raises :class:`SideError` when it raises.
+    """
+    name = name or side_name(side)
+    initial = Snapshot(call("get_weights", name, side.get_weights), _optimizer_state(side, name))
+    forward = np.asarray(call("forward", name, side.forward, x))
+    evaluate = np.asarray(call("evaluate", name, side.evaluate, x, y), dtype=np.float64)
+    accuracy = call("accuracy", name, side.accuracy, x, y) if callable(getattr(side, "accuracy", None)) else None
+    gradients = call("gradients", name, side.gradients, x, y)
+    losses, epoch_seconds = _train(side, name, x, y, epochs, learning_rate, batch_size, shuffle, verbose, progress)
+    final = Snapshot(side.get_weights(), _optimizer_state(side, name))
+    return SideRun(initial, forward, evaluate, accuracy, gradients, losses, epoch_seconds, final)
+
+
+def side_checks(a_run: SideRun, b_run: SideRun, run: Run) -> list[Check]:
+    """Every check, in order: the copy, forward, evaluate, accuracy, gradients, epoch losses, finals, optimizer."""
+    checks = [combined_check("initial weights", run.initial.weights, b_run.initial.weights, run.tolerance),
+              measure_pair("forward", a_run.forward, b_run.forward, run.tolerance),
+              _evaluate_check(a_run.evaluate, b_run.evaluate, run)]
+    if a_run.accuracy is not None and b_run.accuracy is not None:
+        measured = measure(np.float64(a_run.accuracy), np.float64(b_run.accuracy), run.tolerance)
+        checks.append(Check.from_measurement("accuracy", measured))
+    checks += measure_lists("gradient", a_run.gradients, b_run.gradients, run.parameter_names, run.tolerance)
+    if len(a_run.losses) != len(b_run.losses):
+        note = f"a returned {len(a_run.losses)} epoch losses, b {len(b_run.losses)}"
+        checks.append(Check.failed("epoch losses", run.tolerance.rtol, note))
+    else:
+        measured = measure(np.array(a_run.losses), np.array(b_run.losses), run.tolerance)
+        checks.append(Check.from_measurement("epoch losses", measured))
+    checks += measure_lists("final", a_run.final.weights, b_run.final.weights, run.parameter_names, run.tolerance)
+    if a_run.final.optimizer_state is not None and b_run.final.optimizer_state is not None:
+        checks += optimizer_checks(a_run.final.optimizer_state, b_run.final.optimizer_state, run)
+    return checks
+
+
 def _optimizer_state(side: object, name: str) -> dict | None:
     """The side's optimizer state, or ``None`` for a side without one."""
     if not isinstance(side, HasOptimizerState):
@@ -229,54 +298,31 @@ def _optimizer_state(side: object, name: str) -> dict | None:
     return call("get_optimizer_state", name, side.get_optimizer_state)
 
 
-def _evaluate_check(run: Run) -> Check:
+def _evaluate_check(value_a: Array, value_b: Array, run: Run) -> Check:
     """``evaluate(x, y)`` on both sides from the same weights: the loss function itself."""
-    values = [np.asarray(call("evaluate", name, side.evaluate, run.x, run.y), dtype=np.float64)
-              for name, side in zip(run.names, run.sides)]
-    if any(v.shape != () for v in values):
-        note = f"evaluate must return one number; got shapes {values[0].shape} and {values[1].shape}"
+    if value_a.shape != () or value_b.shape != ():
+        note = f"evaluate must return one number; got shapes {value_a.shape} and {value_b.shape}"
         return Check.failed("evaluate", run.tolerance.rtol, note)
-    return Check.from_measurement("evaluate", measure(values[0], values[1], run.tolerance))
+    return Check.from_measurement("evaluate", measure(value_a, value_b, run.tolerance))
 
 
-def _accuracy_check(run: Run) -> list[Check]:
-    """``accuracy(x, y)`` on both sides from the same weights, where both have it and the loss classifies."""
-    if not all(callable(getattr(side, "accuracy", None)) for side in run.sides):
-        return []
-    values = [call("accuracy", name, side.accuracy, run.x, run.y) for name, side in zip(run.names, run.sides)]
-    if any(v is None for v in values):
-        return []
-    return [Check.from_measurement("accuracy", measure(np.float64(values[0]), np.float64(values[1]), run.tolerance))]
+def _train(side: ComparableMLP, name: str, x: Array, y: Array, epochs: int, learning_rate: float, batch_size: int,
+           shuffle: int | None, verbose: bool, progress: Phases) -> tuple[list[float], list[float] | None]:
+    """One side's training run, shown as a phase; its per-epoch losses and, if it reports progress, epoch times.
 
-
-def _train_both(run: Run, report: Report, verbose: bool, progress: Phases = no_progress) -> Run:
-    """Train both sides from the copied state; add the loss, final-weight and optimizer-state checks."""
-    report.losses_a, report.losses_b = (_train(run, index, verbose, progress) for index in (0, 1))
-    if len(report.losses_a) != len(report.losses_b):
-        note = f"a returned {len(report.losses_a)} epoch losses, b {len(report.losses_b)}"
-        report.checks.append(Check.failed("epoch losses", run.tolerance.rtol, note))
-    else:
-        measured = measure(np.array(report.losses_a), np.array(report.losses_b), run.tolerance)
-        report.checks.append(Check.from_measurement("epoch losses", measured))
-    finals = tuple(Snapshot(side.get_weights(), _optimizer_state(side, name))
-                   for name, side in zip(run.names, run.sides))
-    report.checks += measure_lists("final", finals[0].weights, finals[1].weights, run.parameter_names, run.tolerance)
-    if finals[0].optimizer_state is not None and finals[1].optimizer_state is not None:
-        report.checks += optimizer_checks(finals[0].optimizer_state, finals[1].optimizer_state, run)
-    return dataclasses.replace(run, losses=(report.losses_a, report.losses_b), finals=finals)
-
-
-def _train(run: Run, index: int, verbose: bool, progress: Phases) -> list[float]:
-    """One side's training run, shown as a phase; its per-epoch losses."""
-    side, name = run.sides[index], run.names[index]
+    The times come from an :class:`~compare.bench.timing.EpochClock` passed as
+    ``train``'s ``progress``: the timing table reuses them instead of
+    training again.
+    """
     counted = takes_progress(side.train)
-    total = run.epochs * len(run.x) if counted else None
+    total = epochs * len(x) if counted else None
+    clock = None
     with progress(f"training {name}", total=total, unit="sample") as advance:
-        kwargs = dict(batch_size=run.batch_size, shuffle=run.shuffle, verbose=verbose)
+        kwargs = dict(batch_size=batch_size, shuffle=shuffle, verbose=verbose)
         if counted:
-            kwargs["progress"] = advance
-        losses = call("train", name, side.train, run.x, run.y, run.epochs, run.learning_rate, **kwargs)
-    return [float(v) for v in losses or ()]
+            kwargs["progress"] = clock = EpochClock(len(x), then=advance)
+        losses = call("train", name, side.train, x, y, epochs, learning_rate, **kwargs)
+    return [float(v) for v in losses or ()], None if clock is None else clock.epoch_seconds()
 
 
 def takes_progress(train: Callable[..., Any]) -> bool:

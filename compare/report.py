@@ -116,10 +116,10 @@ def losses_frame(report: Report, epochs: list[int] | None = None) -> pd.DataFram
 
 
 def timings_frame(report: Report) -> pd.DataFrame:
-    """Median ms per operation for both sides and the ratio b/a."""
+    """Median ms per operation for both sides, the ratio b/a, and what the median is of."""
     name_a, name_b = report.names
     rows = [{"operation": t.operation, f"{name_a} ms": f"{t.ms_a:.3f}", f"{name_b} ms": f"{t.ms_b:.3f}",
-             "ratio b/a": f"{t.ratio:.2f}"} for t in report.timings or []]
+             "ratio b/a": f"{t.ratio:.2f}", "median of": getattr(t, "measured", "")} for t in report.timings or []]
     return pd.DataFrame(rows)
 
 
@@ -170,7 +170,7 @@ def render_text(report: Report, losses: bool = True, timings: bool = True) -> st
         blocks.append(f"per-epoch losses ({len(report.losses_a)} epochs: first, last, largest difference)\n"
                       + frame_table(frame, floatfmt=LOSS_FORMATS))
     if timings and report.timings:
-        blocks.append("timing (median of repeats)\n" + frame_table(timings_frame(report)))
+        blocks.append("timing (median ms)\n" + frame_table(timings_frame(report)))
     blocks.append("\n".join(verdict_lines(report)))
     return "\n\n".join(blocks) + "\n"
 
@@ -212,7 +212,8 @@ def report_dict(report: Report) -> dict[str, Any]:
         ],
         "losses": {"a": report.losses_a, "b": report.losses_b},
         "timings": None if report.timings is None else [
-            {"operation": t.operation, "ms_a": t.ms_a, "ms_b": t.ms_b, "ratio": t.ratio} for t in report.timings
+            {"operation": t.operation, "ms_a": t.ms_a, "ms_b": t.ms_b, "ratio": t.ratio,
+             "median_of": getattr(t, "measured", "")} for t in report.timings
         ],
         "accepted": report.accepted,
         "equivalent": report.equivalent,

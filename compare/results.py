@@ -110,9 +110,11 @@ class Report:
 
     ``names`` are the two sides' labels (``a`` first: the one whose weights are
     copied into ``b``); ``losses_a``/``losses_b`` their per-epoch training
-    losses; ``timings`` is filled by :mod:`compare.bench.timing` when asked for;
-    ``accepted`` lists the conventions (:mod:`compare.conventions`) under which
-    a failing pair was replayed and found equivalent.
+    losses; ``epoch_seconds`` the wall time of each of their training epochs
+    (``None`` unless both sides report progress); ``timings`` is filled by
+    :mod:`compare.bench.timing` when asked for; ``accepted`` lists the
+    conventions (:mod:`compare.conventions`) under which a failing pair was
+    replayed and found equivalent.
     """
 
     names: tuple[str, str]
@@ -122,6 +124,7 @@ class Report:
     losses_b: list[float] = field(default_factory=list)
     localisation: Localisation | None = None
     config: dict[str, Any] = field(default_factory=dict)
+    epoch_seconds: tuple[list[float], list[float]] | None = None
     timings: Any = None
     accepted: list[str] = field(default_factory=list)
 

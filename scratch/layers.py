@@ -60,7 +60,7 @@ class Dense:
 
     def forward(self, inputs: Array) -> Array:
         r""":math:`a = f(x W + b)` for a batch ``inputs`` of shape ``(B, n_in)``; caches ``x``, ``z``, ``a``."""
-        z = np.dot(inputs, self.kernel)
+        z = inputs.dot(self.kernel)  # ndarray.dot: np.dot's BLAS call without its Python-level dispatch
         if self.bias is not None:
             z += self.bias
         self.inputs, self.z = inputs, z
@@ -75,10 +75,10 @@ class Dense:
         :math:`\delta W^\top` (the first layer needs no error below it).
         """
         delta = self.activation.backward(output_error, self.z, self.outputs)
-        np.dot(self.inputs.T, delta, out=self.kernel_gradient)
+        self.inputs.T.dot(delta, out=self.kernel_gradient)
         if self.bias_gradient is not None:
             delta.sum(axis=0, out=self.bias_gradient)
-        return np.dot(delta, self.kernel.T) if input_error else None
+        return delta.dot(self.kernel.T) if input_error else None
 
 
 def initial_kernel(rng: np.random.Generator, n_in: int, n_out: int, init: str) -> Array:

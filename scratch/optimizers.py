@@ -262,9 +262,11 @@ class SGD(Optimizer):
             return
         mu = self.hyperparameter("momentum", parameter.dtype)
         m = self.slot_arrays["momentum"][index]
-        m[...] = m * mu - gradient * lr
+        step = gradient * lr
+        m *= mu
+        m -= step  # m = μ m - η g, updated in place: one pass less than m[...] = m * mu - step
         if self.options["nesterov"]:
-            parameter += m * mu - gradient * lr
+            parameter += m * mu - step
         else:
             parameter += m
 
@@ -342,18 +344,22 @@ class RMSprop(Optimizer):
         rho, one_minus_rho = dtype.type(self.options["rho"]), dtype.type(1 - self.options["rho"])
         epsilon = dtype.type(self.options["epsilon"])
 
+        # Each slot is updated in place (v *= ρ; v += ...): one pass over it less than v[...] = ρ v + ...
         v = self.slot_arrays["velocity"][index]
-        v[...] = rho * v + one_minus_rho * (gradient * gradient)
+        v *= rho
+        v += one_minus_rho * (gradient * gradient)
         if self.options["centered"]:
             g_bar = self.slot_arrays["average_gradient"][index]
-            g_bar[...] = rho * g_bar + one_minus_rho * gradient
+            g_bar *= rho
+            g_bar += one_minus_rho * gradient
             denominator = v - g_bar * g_bar + epsilon
         else:
             denominator = v + epsilon
         increment = dtype.type(learning_rate) * gradient / np.sqrt(denominator)
         if self.options["momentum"] > 0:
             m = self.slot_arrays["momentum"][index]
-            m[...] = dtype.type(self.options["momentum"]) * m + increment
+            m *= dtype.type(self.options["momentum"])
+            m += increment
             parameter -= m
         else:
             parameter -= increment

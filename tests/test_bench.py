@@ -32,6 +32,7 @@ from compare.bench.cases import (
     weight_count,
 )
 from compare.bench.command import DEFAULT_MAX_STEPS, main
+from compare.bench.gemm_time import phase_products
 from compare.bench.measuring import Row, add_ratios, gflops, samples_per_second
 from compare.bench.render import rows_frame
 from compare.bench.sweep import CaseResult, peak_reliable, timing_notes
@@ -215,6 +216,52 @@ def test_smoke_csv_and_markdown(smoke):
     assert "`mlp-compare bench --quick --networks 2-3-1" in markdown
     assert "### 2-3-1 sigmoid" in markdown and "| implementation" in markdown and "- machine: " in markdown
     assert paths["plot"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_gemm_share_times_the_products_scratch_does_by_hand():
+    # 3-4-2 at batch 5: forward x W per layer; backward from the top: xᵀ δ per layer, δ Wᵀ above the first
+    assert [tuple(p) for p in phase_products((3, 4, 2), 5, FORWARD)] == [(5, 3, 4, False, False),
+                                                                     (5, 4, 2, False, False)]
+    assert [tuple(p) for p in phase_products((3, 4, 2), 5, TRAIN)][2:] == [
+        (4, 5, 2, True, False), (5, 2, 4, False, True), (3, 5, 4, True, False)]
+    # their FLOPs are the bench's count, less the first layer's error product that nobody computes
+    for phase, uncounted in ((FORWARD, 0), (TRAIN, 2 * 128 * 784 * 512)):
+        flops = sum(2 * p.m * p.k * p.n for p in phase_products(BIG, 128, phase))
+        assert flops == 128 * flops_per_sample(BIG, phase) - uncounted
+
+
+def test_gemm_share_is_the_products_time_over_the_rows_and_above_one_is_refused():
+    row = Row(SCRATCH_LOOP, TRAIN, seconds=[0.5], samples=10, flops_per_sample=1, peak_gflops=1.0, gemm_s=0.2)
+    assert row.gemm_share == pytest.approx(0.4)
+    assert Row(KERAS_FIT, TRAIN, [0.5], 10, 1, 1.0).gemm_share is None  # Keras rows have none
+    result = _result(42.0)
+    result.rows[0].gemm_s = 2 * result.rows[0].median_s  # the products alone "took" twice the row: a busy machine
+    peaks = {"float64": 100.0, "float32": 100.0}
+    assert not peak_reliable({}, peaks, [result])
+    assert rows_frame(result, show_percent=False)["GEMM %"][0] == "—"
+    result.rows[0].gemm_s = result.rows[0].median_s / 4
+    assert peak_reliable({}, peaks, [result]) and rows_frame(result)["GEMM %"][0] == "25"
+
+
+def test_before_after_imports_another_scratch_beside_this_one_and_interleaves_the_runs(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    import scratch
+    from compare.bench import before_after
+
+    shutil.copytree(Path(scratch.__file__).parent, tmp_path / "scratch")
+    other = before_after.load_baseline(tmp_path)
+    assert other.__name__ == "scratch_baseline" and other.MLP is not scratch.MLP
+    assert other.MLP(2, [3], 1, seed=0).get_weights()[0].tolist() == scratch.MLP(2, [3], 1, seed=0).get_weights()[
+        0].tolist()
+    order = []
+    seconds = before_after.interleaved({"a": lambda: order.append("a"), "b": lambda: order.append("b") or 0.25}, 3)
+    assert order == ["a", "b", "a", "b", "b", "a", "a", "b"]  # one warm-up each, then the order rotates
+    assert len(seconds["a"]) == 3 and seconds["b"] == [0.25] * 3  # a run that returns seconds reports its own
+    assert before_after.per_round([1.0, 4.0, 9.0], [1.0, 2.0, 3.0]) == 2.0
+    with pytest.raises(FileNotFoundError, match="git archive"):
+        before_after.load_baseline(tmp_path / "nothing here")
 
 
 # ------------------------------------------- percentages of a peak that moved

@@ -141,6 +141,31 @@ def test_ctrl_c_during_keras_training_exits_130_in_one_line(tmp_path):
 
 @pytest.mark.keras
 @pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux") or len(os.sched_getaffinity(0)) < 2,
+                    reason="scratch trains in a forked child only on Linux with two cores")
+def test_ctrl_c_while_tensorflow_loads_and_scratch_trains_beside_it_exits_130_and_leaves_no_process(tmp_path):
+    command = [sys.executable, "-m", "compare", "--samples", "8000", "--verbose"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+                               env=dict(os.environ, PYTHONPATH=str(ROOT)), start_new_session=True)
+    seen = b""
+    while b"while scratch.MLP trains" not in seen:
+        chunk = os.read(process.stderr.fileno(), 4096)
+        assert chunk, f"ended before loading Keras: {seen!r}"
+        seen += chunk
+    time.sleep(0.5)  # scratch is training in the child
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C: to the command and its child
+    out, err = process.communicate(timeout=60)
+    err = err.decode()
+    assert process.returncode == 130, err
+    assert out == b"" and "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert err.strip().splitlines()[-1] == "mlp-compare: interrupted"
+    time.sleep(0.5)
+    with pytest.raises(ProcessLookupError):  # the child is gone too
+        os.killpg(process.pid, 0)
+
+
+@pytest.mark.keras
+@pytest.mark.slow
 def test_wrong_gradient_exits_1_and_names_the_cause(tmp_path):
     result = run_cli("--impl", "compare.gallery.wrong:NoFactorTwo", "--samples", "50", "--epochs", "2",
                      "--repeats", "0", "--json", "r.json", tmp_path=tmp_path, module=True)

@@ -1,10 +1,13 @@
 """The harness on pairs of scratch MLPs: identical ones pass, deliberately wrong ones
 fail, and the localisation names the right epoch, batch, layer and cause."""
 
+import sys
+
 import numpy as np
 import pytest
 
 import compare
+from compare import background
 from compare.factors import match_factor, proportionality
 from compare.gallery.wrong import (
     THRESHOLD,
@@ -19,6 +22,7 @@ from compare.gallery.wrong import (
     SkipsLargeInputs,
     SumOverBatch,
 )
+from compare.harness import run_side
 from scratch import MLP, sum_dataset
 
 X, Y = sum_dataset(100, seed=0)
@@ -175,6 +179,41 @@ def test_different_initial_weights_when_set_weights_does_not_take():
 def test_a_side_that_raises_is_named():
     with pytest.raises(compare.SideError, match=r"Raises\.gradients raised RuntimeError: boom"):
         compare.compare(*pair(Raises), X, Y, epochs=1, learning_rate=0.1)
+
+
+#: The forked child needs Linux and two cores (``can_fork`` also wants no TensorFlow loaded: other tests load it,
+#: and the child here runs NumPy alone).
+FORKS = pytest.mark.skipif(not sys.platform.startswith("linux") or background.usable_cores() < 2,
+                           reason="needs fork (Linux) and two cores")
+
+
+def reported_numbers(report):
+    """Every number a report holds about the two sides, for bit-for-bit comparison."""
+    checks = [(c.name, c.max_abs_error, c.max_rel_error, c.passed) for c in report.checks]
+    return checks, report.losses_a, report.losses_b
+
+
+@FORKS
+def test_side_a_run_in_a_forked_child_gives_the_report_it_gives_in_process():
+    settings = dict(epochs=3, learning_rate=0.1, batch_size=7, shuffle=5)
+    a, b = pair(MLP, use_bias=True, optimizer="adam")
+    in_process = compare.compare(a, b, X, Y, **settings)
+    trained_here = a.get_weights() + b.get_weights()
+    a, b = pair(MLP, use_bias=True, optimizer="adam")
+    with background.in_background(run_side, a, X, Y, **settings) as a_half:
+        a_run = a_half.result()
+    np.testing.assert_array_equal(a.get_weights()[0], a_run.initial.weights[0])  # the child trained, not the parent
+    forked = compare.compare(a, b, X, Y, a_run=a_run, **settings)
+    assert reported_numbers(forked) == reported_numbers(in_process)
+    for after_fork, after_in_process in zip(a.get_weights() + b.get_weights(), trained_here, strict=True):
+        np.testing.assert_array_equal(after_fork, after_in_process)  # a ends trained, as if it had trained here
+
+
+@FORKS
+def test_what_the_forked_child_raises_is_raised_in_the_parent():
+    with pytest.raises(compare.SideError, match=r"Raises\.gradients raised RuntimeError: boom"):
+        with background.in_background(run_side, Raises(2, [5], 1), X, Y, epochs=1, learning_rate=0.1) as a_half:
+            a_half.result()
 
 
 def test_assert_equivalent_raises_with_the_table():

@@ -123,6 +123,43 @@ def test_time_both_restores_the_weights():
     np.testing.assert_array_equal(before[0], a.get_weights()[0])
 
 
+def test_epoch_clock_notes_each_epoch_from_the_samples_counted(monkeypatch):
+    ticks = iter([100.0, 101.0, 103.0, 104.5])  # the clock is made at 100; epochs end at 101, 103 and 104.5
+    monkeypatch.setattr(timing.time, "perf_counter", lambda: next(ticks))
+    forwarded = []
+    clock = timing.EpochClock(10, then=forwarded.append)
+    for count in (4, 6, 10, 10):  # epoch 1 ends on the second call, epoch 2 on the third, epoch 3 on the fourth
+        clock(count)
+    assert forwarded == [4, 6, 10, 10]
+    assert clock.epoch_seconds() == pytest.approx([1.0, 2.0, 1.5])
+    assert timing.run_epoch_ms(clock.epoch_seconds()) == pytest.approx(1750.0)  # median of epochs 2 and 3
+    assert timing.run_epoch_ms([9.0]) is None
+
+
+def test_compare_records_each_sides_epoch_times():
+    rep = compare.compare(MLP(2, [3], 1, seed=0), MLP(2, [3], 1, seed=1), X, Y, epochs=3, learning_rate=0.1)
+    assert [len(seconds) for seconds in rep.epoch_seconds] == [3, 3]
+    assert all(s > 0 for seconds in rep.epoch_seconds for s in seconds)
+
+
+class TrainsOnlyOnce(MLP):
+    """A side that refuses a second ``train`` call: proves the timing reuses the run's epochs."""
+
+    def train(self, *args, **kwargs):
+        raise AssertionError("the timing trained again")
+
+
+def test_time_both_takes_the_training_epoch_from_the_run():
+    a, b = TrainsOnlyOnce(2, [3], 1, seed=0), TrainsOnlyOnce(2, [3], 1, seed=1)
+    epochs = ([5.0, 0.010, 0.030, 0.020], [6.0, 0.2, 0.4, 0.1])  # the first epoch (set-up, tracing) left out
+    rows = timing.time_both(a, b, X, Y, learning_rate=0.1, batch_size=4, repeats=1, epoch_seconds=epochs)
+    assert [(r.operation, r.measured) for r in rows] == [
+        ("forward", "1 repeat"), ("gradients", "1 repeat"), ("train epoch", "epochs 2-4 of the run")]
+    assert (rows[-1].ms_a, rows[-1].ms_b) == pytest.approx((20.0, 200.0))
+    with pytest.raises(AssertionError, match="trained again"):  # one epoch is not enough: timed as before
+        timing.time_both(a, b, X, Y, learning_rate=0.1, batch_size=4, repeats=1, epoch_seconds=([1.0], [1.0]))
+
+
 # --------------------------------------------------------------- datasets
 def test_builtin_datasets():
     x, y = datasets.load("sum")

@@ -37,7 +37,8 @@ NUMPY_ONLY_CODE = [
     "compare.compare(scratch.MLP(2, [3], 1), scratch.MLP(2, [3], 1), x, y, epochs=1, learning_rate=0.1)",
     "import compare.bench, compare.bench.command, compare.bench.cases, compare.bench.measuring, "
     "compare.bench.machine, compare.bench.timing, compare.bench.render, compare.bench.runners, "
-    "compare.bench.scratch_bench, compare.bench.keras_bench, compare.bench.seed_original, compare.bench.sweep",
+    "compare.bench.scratch_bench, compare.bench.keras_bench, compare.bench.seed_original, compare.bench.sweep, "
+    "compare.bench.gemm_time, compare.bench.before_after, compare.background",
     "import compare.cli, compare.gallery, compare.gallery.explain, compare.gallery.wrong",
 ]
 

@@ -27,6 +27,8 @@ KERAS_STEP = "Keras custom train step"
 KERAS_PREDICT = "Keras predict"
 KERAS_CALL = "Keras model(x)"
 KERAS_TAPE = "Keras GradientTape (eager)"
+#: The rows that run NumPy (the GEMM-share column is theirs).
+NUMPY_IMPLEMENTATIONS = (SCRATCH_LOOP, SCRATCH_BATCHED, SEED_ORIGINAL)
 #: The Keras row each phase's "× Keras" column is relative to: what users run.
 ANCHORS = {TRAIN: KERAS_FIT, FORWARD: KERAS_PREDICT, GRADIENTS: KERAS_TAPE}
 

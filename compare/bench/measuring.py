@@ -50,6 +50,13 @@ class Row:
     call_overhead_s: float | None = None
     #: Share of the cores other processes used while this row was timed (see machine.ForeignCpu).
     foreign_cpu: float | None = None
+    #: For NumPy rows: seconds the phase's matrix products take alone (see :mod:`.gemm_time`).
+    gemm_s: float | None = None
+
+    @property
+    def gemm_share(self) -> float | None:
+        """The share of the row's median time that its matrix products alone take (``None`` for Keras rows)."""
+        return None if self.gemm_s is None else self.gemm_s / self.median_s
 
     @property
     def median_s(self) -> float:

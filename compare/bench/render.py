@@ -1,8 +1,8 @@
 """Rendering and reporting: the tables (text and Markdown), the JSON, CSV and plot files.
 
-The "% of peak" column is shown only when the GEMM peak held still during the
-sweep and no row is above it (:func:`~compare.bench.sweep.peak_reliable`); a
-note says why otherwise.
+The "% of peak" and "GEMM %" columns are shown only when the GEMM peak held
+still during the sweep and no row is above it or slower than its own matrix
+products (:func:`~compare.bench.sweep.peak_reliable`); a note says why otherwise.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def _count(value: float) -> str:
 
 
 def rows_frame(result: CaseResult, show_percent: bool = True) -> pd.DataFrame:
-    """The table of one case, as display strings ("—" for the % of peak unless ``show_percent``)."""
+    """The table of one case, as display strings ("—" for the % of peak and the GEMM % unless ``show_percent``)."""
     dtype = "f32" if result.case.dtype == "float32" else "f64"
     records = []
     for row in result.rows:
@@ -47,6 +47,7 @@ def rows_frame(result: CaseResult, show_percent: bool = True) -> pd.DataFrame:
             "GFLOP/s": _fmt(row.gflops),
             f"% {dtype} peak": _fmt(row.percent_of_peak if show_percent else None,
                                     ".2g" if row.percent_of_peak < 1 else ".0f"),
+            "GEMM %": _fmt(None if row.gemm_share is None or not show_percent else 100 * row.gemm_share, ".0f"),
             "× Keras": _fmt(row.ratio),
             "tracemalloc MB": _fmt(row.traced_peak_mb),
             "RSS +MB": _fmt(row.rss_delta_mb),
@@ -62,6 +63,8 @@ def footer_lines(result: CaseResult, info: dict[str, Any], peaks: dict[str, floa
         f"float32 {peaks['float32']:.1f} GFLOP/s, float64 {peaks['float64']:.1f} GFLOP/s",
         f"× Keras = speed relative to {cases.KERAS_FIT} for training, {cases.KERAS_PREDICT} for forward, "
         f"{cases.KERAS_TAPE} for gradients (above 1: faster)",
+        "GEMM % = the time NumPy takes for the phase's matrix products alone (same shapes, batches and dtype) "
+        "÷ the row's time; the rest is element-wise work (activations, loss, update) and per-call overhead",
     ]
     overheads = [f"{row.call_overhead_s * 1e3:.0f} ms ({row.implementation})"
                  for row in result.rows if row.call_overhead_s is not None]
@@ -123,6 +126,7 @@ def flat_records(results: Sequence[CaseResult]) -> list[dict[str, Any]]:
                 "max_ms": max(row.seconds) * 1e3, "repeats": len(row.seconds),
                 "samples_per_s": row.samples_per_s, "gflops": row.gflops,
                 "percent_of_peak": row.percent_of_peak, "peak_gflops": row.peak_gflops,
+                "gemm_ms": None if row.gemm_s is None else row.gemm_s * 1e3, "gemm_share": row.gemm_share,
                 "ratio_vs_keras": row.ratio, "anchor": cases.ANCHORS[row.phase],
                 "tracemalloc_peak_mb": row.traced_peak_mb, "rss_delta_mb": row.rss_delta_mb,
                 "rss_peak_mb": row.rss_peak_mb,

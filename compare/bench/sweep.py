@@ -9,7 +9,8 @@ from typing import Any
 
 from ..progress import Phases, no_progress
 from . import machine
-from .cases import FORWARD, GRADIENTS, PHASES, TRAIN, Case, case_data, scratch_model
+from .cases import FORWARD, GRADIENTS, NUMPY_IMPLEMENTATIONS, PHASES, TRAIN, Case, case_data, scratch_model
+from .gemm_time import gemm_seconds
 from .measuring import FOREIGN_CPU_LIMIT, MIN_REPEATS, ROW_BUDGET_S, Row, add_ratios, disturbed, measure
 from .runners import keras_runners, scratch_runners
 
@@ -41,8 +42,23 @@ def run_case(case: Case, peaks: dict[str, float], repeats: int, advance: Callabl
             result.rows.append(measure(runner, case, peaks[case.dtype], repeats))
             advance(1)
     add_ratios(result.rows)
+    add_gemm_times(case, result.rows, repeats)
     result.rows.sort(key=lambda row: PHASES.index(row.phase))
     return result
+
+
+def add_gemm_times(case: Case, rows: Sequence[Row], repeats: int) -> None:
+    """For every NumPy row, the time its phase's matrix products take alone (see :mod:`.gemm_time`).
+
+    Gradients and training do the same products: they are timed once.
+    """
+    seconds: dict[bool, float] = {}
+    for row in rows:
+        if row.implementation in NUMPY_IMPLEMENTATIONS:
+            forward = row.phase == FORWARD
+            if forward not in seconds:
+                seconds[forward] = gemm_seconds(case, row.phase, min(repeats, MIN_REPEATS))
+            row.gemm_s = seconds[forward]
 
 
 def run_sweep(cases: Sequence[Case], repeats: int, phases: Sequence[str] = PHASES,
@@ -77,12 +93,13 @@ def disturbance_notes(results: Sequence[CaseResult]) -> list[str]:
 
 def peak_problem(info: dict[str, Any], peaks: dict[str, float], results: Sequence[CaseResult] = (),
                  tolerance: float = 0.15) -> str | None:
-    """Why the "% of peak" column cannot be trusted, or ``None``.
+    """Why the "% of peak" and "GEMM %" columns cannot be trusted, or ``None``.
 
-    It cannot when the GEMM peaks at the end of the sweep differ from those at
-    its start by more than ``tolerance`` (another program used the cores and
-    slowed whatever it overlapped), or when a row is above 100% of the peak
-    (impossible: the peak was measured while the machine was busy).
+    They cannot when the GEMM peaks at the end of the sweep differ from those
+    at its start by more than ``tolerance`` (another program used the cores
+    and slowed whatever it overlapped), when a row is above 100% of the peak
+    (impossible: the peak was measured while the machine was busy), or when a
+    row's matrix products alone took longer than the row (as impossible).
     """
     end = info.get("gemm_peak_gflops_at_end") or {}
     moved = [dtype for dtype in end if abs(end[dtype] / peaks[dtype] - 1) > tolerance]
@@ -94,11 +111,16 @@ def peak_problem(info: dict[str, Any], peaks: dict[str, float], results: Sequenc
     if above:
         return (f"rows above 100% of the GEMM peak, which cannot be: {'; '.join(above)}; the peak was measured "
                 "while something else was using the CPU")
+    slower = [f"{result.case.name} {row.implementation} {row.phase} ({100 * row.gemm_share:.0f}%)"
+              for result in results for row in result.rows if row.gemm_share is not None and row.gemm_share > 1]
+    if slower:
+        return (f"rows whose matrix products alone took longer than the whole row, which cannot be: "
+                f"{'; '.join(slower)}; something else was using the CPU")
     return None
 
 
 def peak_reliable(info: dict[str, Any], peaks: dict[str, float], results: Sequence[CaseResult] = ()) -> bool:
-    """Whether the percentages of the GEMM peak can be shown (see :func:`peak_problem`)."""
+    """Whether the percentages of the GEMM peak, and the GEMM shares, can be shown (see :func:`peak_problem`)."""
     return peak_problem(info, peaks, results) is None
 
 
@@ -110,7 +132,8 @@ def timing_notes(seconds: float, repeats: int, info: dict[str, Any], peaks: dict
              f"load average (1/5/15 min) {_load(info, 'start')} at the start, {_load(info, 'end')} at the end"]
     problem = peak_problem(info, peaks, results)
     warning = [] if problem is None else [f"WARNING: {problem}; percentages of the peak are unreliable and not "
-                                          "shown, nor are these timings to be trusted: re-run on a quiet machine"]
+                                          "shown (nor the GEMM shares), nor are these timings to be trusted: "
+                                          "re-run on a quiet machine"]
     return notes + warning + disturbance_notes(results)
 
 

@@ -4,13 +4,19 @@ Each operation is run once to warm up (TensorFlow traces its functions on the
 first call) and then ``repeats`` times; the median of :func:`time.perf_counter`
 differences is reported, which is robust to the odd slow run. Training mutates
 the weights, so they are saved before and restored after.
+
+A training epoch need not be run again when the comparison has just trained
+both sides for several epochs: an :class:`EpochClock`, passed to ``train`` as
+its ``progress`` callable, notes when each epoch of that run ends, and
+:func:`time_both` then takes the median of those epochs (the first one left
+out: it also pays for ``train``'s set-up and TensorFlow's tracing).
 """
 
 from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,11 +27,12 @@ Array = np.ndarray
 
 @dataclass
 class Timing:
-    """Median milliseconds of one operation on each side; ``ratio = b / a``."""
+    """Median milliseconds of one operation on each side; ``ratio = b / a``; ``measured``: of what."""
 
     operation: str
     ms_a: float
     ms_b: float
+    measured: str = ""
 
     @property
     def ratio(self) -> float:
@@ -53,30 +60,95 @@ def median_ms(function: Callable[[], Any], repeats: int = 5, warmup: int = 1,
     return statistics.median(times) * 1000.0
 
 
+class EpochClock:
+    """A ``progress`` callable for ``train`` that notes when each epoch ends, from the samples it is told of.
+
+    ``train`` calls it with the number of samples each batch (or each group of
+    batches) trained; every ``samples_per_epoch`` samples, an epoch has ended.
+    It passes each count on to ``then`` (a progress bar's ``advance``).
+    """
+
+    def __init__(self, samples_per_epoch: int, then: Callable[[int], None] | None = None) -> None:
+        self.samples_per_epoch = samples_per_epoch
+        self.then = then
+        self.samples = 0
+        self.start = time.perf_counter()
+        self.ends: list[float] = []
+
+    def __call__(self, count: int) -> None:
+        self.samples += count
+        while self.samples >= self.samples_per_epoch * (len(self.ends) + 1):
+            self.ends.append(time.perf_counter())
+        if self.then is not None:
+            self.then(count)
+
+    def epoch_seconds(self) -> list[float]:
+        """The wall time of each ended epoch, the first one counted from the clock's creation."""
+        starts = [self.start, *self.ends[:-1]]
+        return [end - start for start, end in zip(starts, self.ends)]
+
+
+def run_epoch_ms(epoch_seconds: Sequence[float]) -> float | None:
+    """Median ms of a training run's epochs after the first; ``None`` when it had fewer than 2."""
+    later = list(epoch_seconds)[1:]
+    return statistics.median(later) * 1000.0 if later else None
+
+
 #: The operations :func:`time_side` times, each ``repeats`` times after one warm-up run.
 OPERATIONS = ("forward", "gradients", "train epoch")
 
 
 def time_side(model: Any, x: Array, y: Array, *, learning_rate: float, batch_size: int,
-              repeats: int = 5, advance: Callable[[int], None] | None = None) -> dict[str, float]:
-    """Median ms of ``forward(x)``, ``gradients(x, y)`` and one epoch of ``train`` for one model."""
+              repeats: int = 5, advance: Callable[[int], None] | None = None,
+              operations: Sequence[str] = OPERATIONS) -> dict[str, float]:
+    """Median ms of ``forward(x)``, ``gradients(x, y)`` and one epoch of ``train`` (those in ``operations``)."""
+    runs = {
+        "forward": lambda: model.forward(x),
+        "gradients": lambda: model.gradients(x, y),
+        "train epoch": lambda: model.train(x, y, 1, learning_rate, batch_size=batch_size),
+    }
     saved = model.get_weights()
     try:
-        return {
-            "forward": median_ms(lambda: model.forward(x), repeats, advance=advance),
-            "gradients": median_ms(lambda: model.gradients(x, y), repeats, advance=advance),
-            "train epoch": median_ms(
-                lambda: model.train(x, y, 1, learning_rate, batch_size=batch_size), repeats, advance=advance
-            ),
-        }
+        return {operation: median_ms(runs[operation], repeats, advance=advance) for operation in operations}
     finally:
         model.set_weights(saved)
 
 
+def timed_operations(epoch_seconds: tuple[Sequence[float], Sequence[float]] | None) -> tuple[str, ...]:
+    """The operations :func:`time_both` must run itself: all, or all but the epoch when the run's epochs will do."""
+    if epoch_seconds is not None and all(run_epoch_ms(seconds) is not None for seconds in epoch_seconds):
+        return OPERATIONS[:-1]
+    return OPERATIONS
+
+
 def time_both(a: Any, b: Any, x: Array, y: Array, *, learning_rate: float, batch_size: int,
-              repeats: int = 5, advance: Callable[[int], None] | None = None) -> list[Timing]:
-    """:func:`time_side` for ``a`` then ``b``, paired by operation (``2 · 3 · (repeats + 1)`` runs in all)."""
-    kwargs = dict(learning_rate=learning_rate, batch_size=batch_size, repeats=repeats, advance=advance)
+              repeats: int = 5, advance: Callable[[int], None] | None = None,
+              epoch_seconds: tuple[Sequence[float], Sequence[float]] | None = None) -> list[Timing]:
+    """:func:`time_side` for ``a`` then ``b``, paired by operation.
+
+    ``epoch_seconds``: each side's epoch times from the training run the
+    comparison just did (see :class:`EpochClock`). With at least two epochs on
+    both sides, the "train epoch" row is the median of their epochs after the
+    first, and no epoch is run again; otherwise it is timed like the others
+    (``2 · 3 · (repeats + 1)`` runs in all).
+    """
+    operations = timed_operations(epoch_seconds)
+    kwargs = dict(learning_rate=learning_rate, batch_size=batch_size, repeats=repeats, advance=advance,
+                  operations=operations)
     times_a = time_side(a, x, y, **kwargs)
     times_b = time_side(b, x, y, **kwargs)
-    return [Timing(op, times_a[op], times_b[op]) for op in times_a]
+    repeated = f"{repeats} repeat{'s' if repeats > 1 else ''}"
+    timings = [Timing(op, times_a[op], times_b[op], repeated) for op in operations]
+    if "train epoch" not in operations:
+        timings.append(Timing("train epoch", run_epoch_ms(epoch_seconds[0]), run_epoch_ms(epoch_seconds[1]),
+                              run_epochs_label(epoch_seconds)))
+    return timings
+
+
+def run_epochs_label(epoch_seconds: tuple[Sequence[float], Sequence[float]]) -> str:
+    """``"epochs 2-50 of the run"``: which epochs the "train epoch" row is the median of."""
+    counts = {len(seconds) for seconds in epoch_seconds}
+    if len(counts) > 1:
+        return "the run's epochs after the first"
+    count = counts.pop()
+    return f"epochs 2-{count} of the run" if count > 2 else "epoch 2 of the run"
