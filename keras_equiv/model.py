@@ -116,6 +116,11 @@ class KerasMLP(Configured):
                              f"{self.backend}: Keras there computes a cross-entropy after a sigmoid or softmax output "
                              f"{computes} (crossentropy_from_logits={from_logits})")
 
+    @property
+    def side_label(self) -> str:
+        """How reports name this side: ``keras_equiv.KerasMLP``, with the backend unless it is TensorFlow."""
+        return "keras_equiv.KerasMLP" + ("" if self.backend == "tensorflow" else f"[{self.backend}]")
+
     # ------------------------------------------------------------ conversion
     @classmethod
     def from_scratch(cls, mlp: scratch.MLP, **kwargs: Any) -> KerasMLP:
