@@ -98,6 +98,19 @@ class Precision:
         return "; ".join(f"{s.name} {s.dtype + ' ' if s.dtype else ''}{s.rel_error:.1e}" for s in self.stages)
 
 
+def differences(config: MLPConfig, first: Conventions, second: Conventions) -> list[str]:
+    """What two backends' conventions make them compute differently for ``config`` (``[]``: nothing)."""
+    found = []
+    if first.crossentropy_from_logits != second.crossentropy_from_logits and \
+            LOSSES[config.loss].from_logits is not None and config.activation[-1] in LOGIT_OUTPUTS:
+        found.append("the cross-entropy after the output (logits vs clipped probabilities)")
+    optimizer = OPTIMIZERS[config.optimizer["name"]]
+    rounded = [name for name in optimizer.rounded_hyperparameters if config.optimizer[name] != 0]
+    if first.hyperparameter_dtype != second.hyperparameter_dtype and rounded and config.dtype == "float64":
+        found.append(f"{', '.join(rounded)} (rounded through float32 or exact)")
+    return found
+
+
 def mirrored(config: MLPConfig, conventions: Conventions) -> MLPConfig:
     """``config`` with the conventions of a backend, so that scratch computes what that backend computes.
 
