@@ -162,7 +162,8 @@ class BackendWorker:
 
 
 def _stop(connection: Any, process: Any) -> None:
-    """Ask the worker to close, then make sure it has."""
+    """Ask the worker to close, and end it if it has not within a second (it holds nothing worth keeping;
+    an interpreter that imported a framework can take seconds to tear down)."""
     try:
         connection.send((None, "close", (), {}))
         if connection.poll(5):
@@ -170,7 +171,7 @@ def _stop(connection: Any, process: Any) -> None:
     except (OSError, EOFError, ValueError):
         pass
     try:
-        process.wait(5)
+        process.wait(1)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(5)
