@@ -74,3 +74,20 @@ def test_mirroring_changes_only_the_conventions_that_matter():
     assert differences(bce, TENSORFLOW, JAX) == ["the cross-entropy after the output (logits vs clipped "
                                                  "probabilities)", "beta_1, beta_2 (rounded through float32 or exact)"]
     assert differences(scratch.MLPConfig(2, [3], 1), TENSORFLOW, JAX) == []
+
+
+def test_bench_refuses_an_unknown_or_missing_backend_in_one_line(monkeypatch, capsys):
+    from compare.bench.command import main as bench
+
+    hide(monkeypatch, "torch")
+    for name, message in (("mxnet", "got 'mxnet'"), ("torch", "the torch backend is not installed")):
+        assert bench(["--backends", f"tensorflow,{name}", "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err
+
+
+def test_keras_rows_are_named_by_their_backend_except_tensorflows():
+    from compare.bench import cases
+
+    assert cases.keras_name(cases.KERAS_FIT, "tensorflow") == "Keras fit (compile defaults)"
+    assert cases.keras_name(cases.KERAS_FIT, "jax") == "Keras/jax fit (compile defaults)"
