@@ -81,7 +81,9 @@ def test_bench_refuses_an_unknown_or_missing_backend_in_one_line(monkeypatch, ca
 
     hide(monkeypatch, "torch")
     for name, message in (("mxnet", "got 'mxnet'"), ("torch", "the torch backend is not installed")):
-        assert bench(["--backends", f"tensorflow,{name}", "--quiet"]) == 2
+        with pytest.raises(SystemExit) as exited:
+            bench(["--backends", f"tensorflow,{name}", "--quiet"])
+        assert exited.value.code == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and message in err
 
