@@ -104,3 +104,14 @@ def backend_details(model: object) -> dict[str, object]:
     package = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}[model.backend]
     return {"keras": keras.__version__, package: importlib.import_module(package).__version__,
             "jit_compile": bool(model.model.jit_compile), "steps_per_execution": model.steps_per_execution}
+
+
+def steps_per_execution_refusal(steps: int) -> str:
+    """What ``fit`` says to ``steps_per_execution=steps`` on this backend: its error message, or ``""``."""
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", steps_per_execution=steps)
+    try:
+        model.fit(np.zeros((4, 2)), np.zeros((4, 1)), batch_size=2, verbose=0)
+    except ValueError as error:
+        return str(error)
+    return ""

@@ -17,6 +17,7 @@ import importlib
 import os
 import pickle
 import signal
+import warnings
 from collections.abc import Callable
 from multiprocessing.connection import Client
 from typing import Any
@@ -95,6 +96,8 @@ def picklable(error: BaseException) -> BaseException:
 
 def serve(connection: Any) -> None:
     """The worker process: import Keras (on the backend its environment names), then answer until told to close."""
+    if os.environ.get("JAX_ENABLE_X64") == "0":  # asked for on purpose: JAX's warning on every float64 array is noise
+        warnings.filterwarnings("ignore", message="Explicitly requested dtype float64")
     try:
         worker = Worker(connection.send)
     except Exception as error:  # Keras or the backend would not import: say why, then end

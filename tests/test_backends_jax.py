@@ -89,3 +89,19 @@ def test_progress_and_optimizer_state_cross_the_process_boundary(worker):
     for a, b in zip(copy.get_optimizer_state()["velocity"], state["velocity"]):
         np.testing.assert_array_equal(a, b)
     assert twin.side_label == "keras_equiv.KerasMLP[jax]"
+
+
+def test_the_jax_lines_of_the_pitfall_gallery_show_their_discrepancy(worker):
+    """``mlp-compare explain``'s JAX lines, run live on this module's worker (float32 loss; TF vs JAX BCE)."""
+    from compare.gallery import backend_pitfalls, pitfalls
+
+    backend_pitfalls.WORKERS[("jax", True)] = worker
+    try:
+        loss = pitfalls.run_pitfall("jax_float32_loss", pitfalls.QUICK)
+        assert loss.as_expected and not loss.agrees and 1e-12 < loss.discrepancy < 1e-6
+        assert loss.details["verdict"].startswith("float64 requested, float32 measured in: loss")
+        bce = pitfalls.run_pitfall("backend_bce", pitfalls.QUICK)
+        clipped_cap = -np.log(1e-7)  # JAX's per-sample loss cannot exceed -log(ε) ≈ 16.1; TF's from the logits can
+        assert bce.details["jax_loss"] <= clipped_cap < bce.details["tensorflow_loss"]
+    finally:
+        backend_pitfalls.WORKERS.pop(("jax", True))

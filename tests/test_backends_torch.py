@@ -58,3 +58,18 @@ def test_steps_per_execution_above_one_is_refused_on_torch_before_anything_runs(
     with pytest.raises(ValueError, match="steps_per_execution must be 1 with the PyTorch backend"):
         worker.build(2, [3], 1, steps_per_execution=2)
     assert worker.build(2, [3], 1).steps_per_execution == 1
+
+
+def test_the_torch_lines_of_the_pitfall_gallery_show_their_discrepancy(worker):
+    from compare.gallery import backend_pitfalls, pitfalls
+
+    backend_pitfalls.WORKERS[("torch", True)] = worker
+    try:
+        matmul = pitfalls.run_pitfall("torch_float32_matmul", pitfalls.QUICK)
+        assert matmul.as_expected and matmul.shows_first.startswith("forward")
+        forward = backend_cases.scaled_errors(matmul.report)["forward"]  # float64 with biases, float32-accurate
+        assert 1e-12 < forward < 1e-6
+        refused = pitfalls.run_pitfall("torch_steps_per_execution", pitfalls.QUICK)
+        assert "steps_per_execution` must be 1 with the PyTorch backend" in refused.details["message"]
+    finally:
+        backend_pitfalls.WORKERS.pop(("torch", True))
