@@ -240,9 +240,11 @@ def render_backends_text(result: BackendsResult) -> str:
     """The terminal report of ``--backends``."""
     from .report import header_lines
 
-    header = header_lines(Report(names=("each backend", "each other"), dtype=result.config.get("dtype", ""),
-                                 config=result.config))
-    blocks = ["\n".join(header),
+    names = list(result.precisions)
+    compared = Report(names=(_short(result.config.get("impl", "scratch:MLP")),
+                             f"the Keras twin on {', '.join(names)}; the backends pairwise"),
+                      dtype=result.config.get("dtype", ""), config=result.config)
+    blocks = ["\n".join(header_lines(compared)).replace(" (compared in ", " (requested: ", 1),
               "precision per backend, measured on a 3-sample probe against scratch's float64\n"
               + frame_table(precision_frame(result)),
               "probe (stage: dtype, relative error)\n" + "\n".join(f"  {line}" for line in evidence_lines(result)),

@@ -105,3 +105,36 @@ def test_the_jax_lines_of_the_pitfall_gallery_show_their_discrepancy(worker):
         assert bce.details["jax_loss"] <= clipped_cap < bce.details["tensorflow_loss"]
     finally:
         backend_pitfalls.WORKERS.pop(("jax", True))
+
+
+class Borrowed:
+    """The module's worker lent to the command line, which would otherwise start (and close) its own."""
+
+    def __init__(self, worker) -> None:
+        self.__dict__["worker"] = worker
+
+    def __getattr__(self, name: str):
+        return getattr(self.worker, name)
+
+    def close(self) -> None:
+        pass
+
+
+def test_mlp_compare_backends_reports_each_pair_with_the_tolerance_its_precision_needs(worker, monkeypatch, tmp_path):
+    import json
+
+    from compare.cli import main
+
+    monkeypatch.setattr("keras_equiv.remote.BackendWorker", lambda name, x64=True: Borrowed(worker))
+    path = tmp_path / "backends.json"
+    code = main(["--backends", "tensorflow,jax", "--samples", "15", "--epochs", "1", "--batch-size", "5", "--quiet",
+                 "--json", str(path)])
+    document = json.loads(path.read_text())
+    assert code == 0 and document["passed"] is True
+    assert [p["pair"] for p in document["pairs"]] == ["scratch vs tensorflow", "scratch vs jax", "tensorflow vs jax"]
+    assert document["backends"]["tensorflow"]["verdict"] == "float64 end to end"
+    assert "loss" in document["backends"]["jax"]["float32_stages"]
+    rtols = {p["pair"]: {c["rtol"] for c in p["checks"] if c["name"] != "optimizer iterations"}
+             for p in document["pairs"]}
+    assert rtols == {"scratch vs tensorflow": {1e-10}, "scratch vs jax": {1e-5}, "tensorflow vs jax": {1e-5}}
+    assert "jax measured float32 arithmetic" in document["pairs"][1]["tolerance"]
