@@ -299,12 +299,17 @@ def render_output(output: Output, result: BackendsResult) -> str | bytes:
 
 def main(args: argparse.Namespace, outputs: list[Output], progress: Phases) -> int:
     """Run, print and write; the exit status."""
+    from keras_equiv.remote import WorkerDied
+
     try:
         result = run(args, progress)
     except UsageError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return USAGE
-    except SideError as error:
+    except ImportError as error:  # a backend that is installed but whose Keras would not import in its worker
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return USAGE
+    except (SideError, WorkerDied) as error:
         print(f"{PROG}: FAIL: {error}", file=sys.stderr)
         return FAILED
     single = bool(args.backend)

@@ -65,7 +65,7 @@ def test_the_torch_lines_of_the_pitfall_gallery_show_their_discrepancy(worker):
 
     backend_pitfalls.WORKERS[("torch", True)] = worker
     try:
-        matmul = pitfalls.run_pitfall("torch_float32_matmul", pitfalls.QUICK)
+        matmul = pitfalls.run_pitfall("torch_float32_matmul", pitfalls.Setting(samples=12, epochs=1))
         assert matmul.as_expected and matmul.shows_first.startswith("forward")
         forward = backend_cases.scaled_errors(matmul.report)["forward"]  # float64 with biases, float32-accurate
         assert 1e-12 < forward < 1e-6
