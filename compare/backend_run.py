@@ -12,9 +12,9 @@ first (:mod:`keras_equiv.probe`, in that backend's process), then
 
 The tolerance of each comparison follows the precision measured: float64's
 unless some stage of a side was measured in float32 (then float32's), and the
-report says which. The backend of this process (TensorFlow unless
-``KERAS_BACKEND`` says otherwise) runs here; every other one in its own worker
-process (:mod:`keras_equiv.remote`). A backend that is not installed is one
+report says which. TensorFlow runs here when it is this process's backend
+(the default); every other backend runs in its own worker process
+(:mod:`keras_equiv.remote`). A backend that is not installed is one
 line and exit status 2, before anything runs.
 """
 
@@ -148,9 +148,9 @@ def run(args: argparse.Namespace, progress: Phases) -> BackendsResult:
     sides: dict[str, BackendSide] = {}
     try:
         for name in names:
-            where = "here" if name == backends.current() else "in its own process"
-            with progress(f"starting Keras on {name} ({where})"):
-                sides[name] = BackendSide(name, local=name == backends.current())
+            local = name == backends.current() == "tensorflow"  # JAX here might lack x64: a worker sets it
+            with progress(f"starting Keras on {name} ({'here' if local else 'in its own process'})"):
+                sides[name] = BackendSide(name, local=local)
             with progress(f"measuring {name}'s precision"):
                 result.precisions[name] = sides[name].precision(config, args.lr)
         kwargs = dict(epochs=args.epochs, learning_rate=args.lr, batch_size=args.batch_size, shuffle=args.shuffle,

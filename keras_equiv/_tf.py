@@ -59,6 +59,8 @@ def _import() -> tuple[ModuleType | None, ModuleType]:
 
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     backend = os.environ["KERAS_BACKEND"]
+    if backend == "jax":  # float64 arrays need x64 before JAX creates any array; JAX_ENABLE_X64=0 is respected
+        os.environ.setdefault("JAX_ENABLE_X64", "1")
     wants_every_note = os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "0"
     quiet = contextlib.nullcontext() if wants_every_note else _stderr_silenced()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="a fast look: a tenth of the samples, fewer repeats")
     parser.add_argument("--backends", type=_list_of(_backend), default=None, metavar="NAME[,NAME]",
                         help="Keras backends to time side by side: tensorflow, jax, torch (default: tensorflow); "
-                        "each but this process's runs in its own worker process")
+                        "TensorFlow runs here, JAX and PyTorch each in its own worker process")
     add_output_options(parser, OUTPUTS)
     add_progress_options(parser)
     return parser

@@ -32,7 +32,7 @@ def run_case(case: Case, peaks: dict[str, float], repeats: int, advance: Callabl
              phases: Sequence[str] = PHASES, workers: Mapping[str, Any] | None = None) -> CaseResult:
     """Every row of one case (of ``phases``): scratch's first, then Keras's, from the same data and weights.
 
-    ``workers`` maps each backend other than this process's to its :class:`keras_equiv.remote.BackendWorker`:
+    ``workers`` maps each backend timed elsewhere to its :class:`keras_equiv.remote.BackendWorker` (``None``: here):
     its rows are measured there, one backend after the other (never two at once), by
     :func:`~compare.bench.runners.keras_rows`. Without it, Keras runs here only (TensorFlow).
     """
@@ -65,7 +65,7 @@ def run_sweep(cases: Sequence[Case], repeats: int, phases: Sequence[str] = PHASE
     Returns the results, the machine description, the peaks and the seconds
     the whole sweep took. ``progress`` shows the phases (see :mod:`compare.progress`).
     ``backends`` (default: TensorFlow alone) are the Keras backends timed, each
-    but this process's in its own worker process, started once for the sweep.
+    but TensorFlow in its own worker process, started once for the sweep.
     """
     started = time.perf_counter()
     workers = _start_workers(backends, progress) if backends else None
@@ -91,7 +91,7 @@ def run_sweep(cases: Sequence[Case], repeats: int, phases: Sequence[str] = PHASE
 
 
 def _start_workers(names: Sequence[str], progress: Phases) -> dict[str, Any]:
-    """``{backend: worker}``, ``None`` for this process's own backend (timed here)."""
+    """``{backend: worker}``, ``None`` for TensorFlow when it is this process's backend (timed here)."""
     from keras_equiv import backends
     from keras_equiv.remote import BackendWorker
 
@@ -99,7 +99,7 @@ def _start_workers(names: Sequence[str], progress: Phases) -> dict[str, Any]:
     try:
         for name in names:
             with progress(f"starting Keras on {name}"):
-                workers[name] = None if name == backends.current() else BackendWorker(name)
+                workers[name] = None if name == backends.current() == "tensorflow" else BackendWorker(name)
     except BaseException:
         for worker in workers.values():
             if worker is not None:
