@@ -179,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_accept_option(sides)
     sides.add_argument("--reference", default=DEFAULT_REFERENCE, metavar="MODULE:CLASS",
                        help=f"the implementation it is checked against (default: {DEFAULT_REFERENCE})")
+    add_backend_options(sides)
     check = parser.add_argument_group("tolerance and output")
     check.add_argument("--rtol", type=float, default=None, help="relative tolerance (default: 1e-10 for float64, "
                        "1e-5 for float32)")
@@ -228,6 +229,15 @@ def add_accept_option(group: argparse._ArgumentGroup | argparse.ArgumentParser) 
     group.add_argument("--accept", type=_conventions, default=[], metavar="NAME[,NAME]",
                        help="grade a difference in these named conventions as 'equivalent up to' them, once a "
                        f"replay confirms it: any, {', '.join(CONVENTIONS)}")
+
+
+def add_backend_options(group: argparse._ArgumentGroup) -> None:
+    """``--backend NAME`` and ``--backends A,B``: the Keras twin on other Keras 3 backends (see :mod:`.backend_run`)."""
+    group.add_argument("--backend", default=None, metavar="NAME", help="the Keras reference on this backend: "
+                       "tensorflow, jax or torch, its precision measured and reported (no timing)")
+    group.add_argument("--backends", type=_name_list, default=None, metavar="NAME[,NAME]", help="compare with the "
+                       "Keras twin on each backend, and the backends with each other: one row per pair and check "
+                       "(no timing; mlp-compare bench --backends times them)")
 
 
 def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -459,6 +469,10 @@ def _main(argv: Sequence[str] | None) -> int:
         outputs = checked_outputs(args, list(OUTPUTS))
         if args.plot:
             _require_matplotlib()
+        if args.backend or args.backends:
+            from . import backend_run
+
+            return backend_run.main(args, outputs, phases_for(args))
         report = run(args, phases_for(args))
     except UsageError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)

@@ -44,7 +44,11 @@ Array = np.ndarray
 
 
 def side_name(obj: object) -> str:
-    """``package.Class`` for an implementation, e.g. ``scratch.MLP``."""
+    """``package.Class`` for an implementation, e.g. ``scratch.MLP``, or its own ``side_label`` if it has one
+    (``keras_equiv.KerasMLP[jax]``)."""
+    label = getattr(obj, "side_label", None)
+    if isinstance(label, str):
+        return label
     cls = type(obj)
     return f"{cls.__module__.split('.')[0]}.{cls.__qualname__}"
 

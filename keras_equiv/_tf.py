@@ -1,4 +1,12 @@
-"""Import TensorFlow and Keras lazily, quietly, and only once.
+"""Import Keras (and TensorFlow, on its backend) lazily, quietly, and only once.
+
+Keras runs on the backend that ``KERAS_BACKEND`` names when ``keras`` is first
+imported: TensorFlow unless the process says otherwise (this module sets it
+to ``"tensorflow"`` when unset). ``keras_equiv`` works on ``"tensorflow"``,
+``"jax"`` and ``"torch"`` (see :mod:`keras_equiv.backends`); ``tf`` is the
+TensorFlow module on the TensorFlow backend and ``None`` on the others.
+A process that wants another backend runs it in a worker process
+(:mod:`keras_equiv.remote`), which sets the variable before its first import.
 
 TensorFlow 2.16+ writes its start-up notes (oneDNN, CUDA drivers, CPU
 features) straight to file descriptor 2 from C++ before ``absl`` logging is
@@ -30,10 +38,7 @@ import sys
 from collections.abc import Iterator
 from types import ModuleType
 
-INSTALL_HINT = (
-    "keras_equiv needs TensorFlow with Keras 3: pip install 'tensorflow>=2.16' "
-    "(or pip install -e . in this project). The scratch package works without it."
-)
+from .backends import INSTALL_HINT
 
 
 @contextlib.contextmanager
@@ -49,25 +54,35 @@ def _stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
-def _import() -> tuple[ModuleType, ModuleType]:
+def _import() -> tuple[ModuleType | None, ModuleType]:
+    from .backends import BACKENDS, install_hint  # no Keras there
+
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    backend = os.environ["KERAS_BACKEND"]
+    if backend == "jax":  # float64 arrays need x64 before JAX creates any array; JAX_ENABLE_X64=0 is respected
+        os.environ.setdefault("JAX_ENABLE_X64", "1")
     wants_every_note = os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "0"
     quiet = contextlib.nullcontext() if wants_every_note else _stderr_silenced()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    tf = None
     try:
         with quiet:
             import keras
-            import tensorflow as tf
 
-            tf.config.list_physical_devices()  # device start-up notes, e.g. "failed call to cuInit"
+            if keras.backend.backend() == "tensorflow":
+                import tensorflow as tf
+
+                tf.config.list_physical_devices()  # device start-up notes, e.g. "failed call to cuInit"
     except ImportError as error:
-        raise ImportError(f"{INSTALL_HINT} ({error})") from error
-    if not keras.__version__.startswith("3.") or keras.backend.backend() != "tensorflow":
+        hint = INSTALL_HINT if backend == "tensorflow" else install_hint(backend)
+        raise ImportError(f"{hint} ({error})") from error
+    if not keras.__version__.startswith("3.") or keras.backend.backend() not in BACKENDS:
         raise ImportError(
-            f"keras_equiv needs Keras 3 on the TensorFlow backend; found Keras {keras.__version__} "
-            f"on {keras.backend.backend()!r} (set KERAS_BACKEND=tensorflow)"
+            f"keras_equiv needs Keras 3 on one of the backends {', '.join(BACKENDS)}; found Keras "
+            f"{keras.__version__} on {keras.backend.backend()!r} (set KERAS_BACKEND=tensorflow)"
         )
-    tf.get_logger().addFilter(RETRACING_FILTER)
+    if tf is not None:
+        tf.get_logger().addFilter(RETRACING_FILTER)
     return tf, keras
 
 

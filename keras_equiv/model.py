@@ -21,15 +21,17 @@ from scratch.config import Configured
 from scratch.losses import LOGIT_OUTPUTS
 from scratch.optimizers import make_optimizer as make_scratch_optimizer
 
-from . import registry
-from ._tf import keras, tf
+from . import backends, registry
+from ._tf import keras
 from .floatx import keras_floatx
+from .probe import measured_conventions
 
-#: Default for ``steps_per_execution``: run up to this many training steps in
-#: one call into the TensorFlow graph. It changes no number (the tests check
-#: bit-identical losses and weights against ``steps_per_execution=1``) and
-#: removes most of ``fit``'s per-step Python overhead at small batch sizes.
-STEPS_PER_EXECUTION = 1000
+#: Default for ``steps_per_execution`` on TensorFlow and JAX: run up to this
+#: many training steps in one call into the compiled graph. It changes no
+#: number (the tests check bit-identical losses and weights against
+#: ``steps_per_execution=1``) and removes most of ``fit``'s per-step Python
+#: overhead at small batch sizes. The PyTorch backend refuses more than 1.
+STEPS_PER_EXECUTION = backends.DEFAULT_STEPS_PER_EXECUTION["tensorflow"]
 
 
 def build_model(
@@ -72,26 +74,52 @@ class KerasMLP(Configured):
     them (``init="glorot_uniform"`` included) and copied in, so
     ``KerasMLP(..., seed=s)`` and ``MLP(..., seed=s)`` are one network.
 
+    It runs on the process's Keras backend (:attr:`backend`: TensorFlow
+    unless ``KERAS_BACKEND`` says ``jax`` or ``torch``); on another backend
+    than the process's, use :class:`keras_equiv.remote.BackendWorker`.
+
     Parameters
     ----------
-    steps_per_execution : int
+    steps_per_execution : int, optional
         Passed to ``model.compile``: training steps per graph call. 1 is
-        Keras's default; the default here, 1000, gives the same numbers faster.
+        Keras's default; the default here, 1000 (1 on PyTorch, which refuses
+        more), gives the same numbers faster.
     """
 
-    def __init__(self, *args: Any, steps_per_execution: int = STEPS_PER_EXECUTION, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, steps_per_execution: int | None = None, **kwargs: Any) -> None:
         self.config = MLPConfig.build(*args, **kwargs)
-        takes_logits = scratch.LOSSES[self.config.loss].from_logits is not None and \
-            self.config.activation[-1] in LOGIT_OUTPUTS
-        if takes_logits and not self.config.crossentropy_from_logits:
-            raise ValueError("crossentropy_from_logits=False cannot be mirrored on TensorFlow: Keras there always "
-                             "computes a cross-entropy after a sigmoid or softmax output from its logits")
+        #: The Keras backend this model runs on: ``"tensorflow"``, ``"jax"`` or ``"torch"``.
+        self.backend = keras.backend.backend()
+        self._check_crossentropy_convention()
+        if steps_per_execution is None:
+            steps_per_execution = backends.DEFAULT_STEPS_PER_EXECUTION[self.backend]
         self.steps_per_execution = check.check_layer_size("steps_per_execution", steps_per_execution)
+        if self.backend == "torch" and self.steps_per_execution > 1:
+            raise ValueError(f"steps_per_execution must be 1 with the PyTorch backend (Keras refuses more in fit); "
+                             f"got {self.steps_per_execution}")
         self.dtype = self.config.np_dtype
         sizes = self.config.layer_sizes
         self.model = build_model(sizes, self.config.activation, self.config.use_bias, self.config.dtype)
         compile_model(self.model, self.config, self.steps_per_execution)
         self.set_weights(scratch.MLP(self.config).get_weights())
+
+    def _check_crossentropy_convention(self) -> None:
+        """Refuse a config whose cross-entropy convention this backend cannot compute (measured, see
+        :func:`keras_equiv.probe.measured_conventions`): after a sigmoid or softmax output Keras on
+        TensorFlow takes the logits, on JAX and PyTorch the clipped probabilities."""
+        takes_logits = scratch.LOSSES[self.config.loss].from_logits is not None and \
+            self.config.activation[-1] in LOGIT_OUTPUTS
+        from_logits = measured_conventions().crossentropy_from_logits
+        if takes_logits and self.config.crossentropy_from_logits != from_logits:
+            computes = "from its logits" if from_logits else "from the clipped probabilities"
+            raise ValueError(f"crossentropy_from_logits={self.config.crossentropy_from_logits} cannot be mirrored on "
+                             f"{self.backend}: Keras there computes a cross-entropy after a sigmoid or softmax output "
+                             f"{computes} (crossentropy_from_logits={from_logits})")
+
+    @property
+    def side_label(self) -> str:
+        """How reports name this side: ``keras_equiv.KerasMLP``, with the backend unless it is TensorFlow."""
+        return "keras_equiv.KerasMLP" + ("" if self.backend == "tensorflow" else f"[{self.backend}]")
 
     # ------------------------------------------------------------ conversion
     @classmethod
@@ -170,7 +198,7 @@ class KerasMLP(Configured):
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``model(x)``: the outputs for one sample or a batch."""
         inputs = self._inputs(x)
-        outputs = self.model(np.atleast_2d(inputs), training=False).numpy()
+        outputs = keras.ops.convert_to_numpy(self.model(np.atleast_2d(inputs), training=False))
         return outputs[0] if inputs.ndim == 1 else outputs
 
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -189,12 +217,11 @@ class KerasMLP(Configured):
         return outputs[0] if np.ndim(x) == 1 else outputs
 
     def gradients(self, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
-        """``dLoss/dθ`` by ``tf.GradientTape`` over the model's own compiled loss."""
+        """``dLoss/dθ`` of the model's own compiled loss, as the backend takes it (see :mod:`keras_equiv.backends`):
+        ``tf.GradientTape``, ``jax.grad`` or ``loss.backward()``."""
         inputs, targets = self._checked_pair(x, y)
-        with keras_floatx(self.dtype.name), tf.GradientTape() as tape:
-            outputs = self.model(inputs, training=True)
-            loss = self.model.compute_loss(x=inputs, y=targets, y_pred=outputs)
-        return [g.numpy() for g in tape.gradient(loss, self.model.trainable_weights)]
+        with keras_floatx(self.dtype.name):
+            return backends.gradients(self.model, inputs, targets)
 
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> float:
         """``model.evaluate`` on the whole of ``(x, y)`` as one batch: the loss."""

@@ -34,6 +34,10 @@ from scratch.batching import batch_slices
 from ._tf import keras, tf
 from .floatx import keras_floatx
 
+if tf is None:
+    raise ImportError(f"keras_equiv.train_step is a tf.function step, for the TensorFlow backend; this process runs "
+                      f"Keras on {keras.backend.backend()}")
+
 #: ``train_step(x, y) -> loss``: one SGD step on a batch, returning its pre-update loss.
 TrainStep = Callable[[object, object], object]
 

@@ -33,6 +33,11 @@ NUMPY_IMPLEMENTATIONS = (SCRATCH_LOOP, SCRATCH_BATCHED, SEED_ORIGINAL)
 ANCHORS = {TRAIN: KERAS_FIT, FORWARD: KERAS_PREDICT, GRADIENTS: KERAS_TAPE}
 
 
+def keras_name(name: str, backend: str) -> str:
+    """A Keras row's name on ``backend``: as is on TensorFlow, ``Keras/jax fit ...`` on the others."""
+    return name if backend == "tensorflow" else name.replace("Keras", f"Keras/{backend}", 1)
+
+
 @dataclass(frozen=True)
 class Case:
     """One network of the sweep: layer sizes, batch size, dtype and sample count."""

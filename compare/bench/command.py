@@ -62,6 +62,15 @@ def _dtype(text: str) -> str:
     return text
 
 
+def _backend(text: str) -> str:
+    from keras_equiv import backends
+
+    try:
+        return backends.require(text)
+    except (ValueError, backends.BackendUnavailable) as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _phase(text: str) -> str:
     phase = TRAIN if text == "train" else text
     if phase not in PHASES:
@@ -93,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-steps", type=_positive, default=None,
                         help=f"time at most this many steps per epoch (default {DEFAULT_MAX_STEPS})")
     parser.add_argument("--quick", action="store_true", help="a fast look: a tenth of the samples, fewer repeats")
+    parser.add_argument("--backends", type=_list_of(_backend), default=None, metavar="NAME[,NAME]",
+                        help="Keras backends to time side by side: tensorflow, jax, torch (default: tensorflow); "
+                        "TensorFlow runs here, JAX and PyTorch each in its own worker process")
     add_output_options(parser, OUTPUTS)
     add_progress_options(parser)
     return parser
@@ -127,7 +139,7 @@ def _main(argv: list[str]) -> int:
         parser.error(str(error))
     cases, notes = resolve(args)
     command = " ".join(["mlp-compare", "bench", *argv])
-    results, info, peaks, seconds = run_sweep(cases, args.repeats, args.phases, phases_for(args))
+    results, info, peaks, seconds = run_sweep(cases, args.repeats, args.phases, phases_for(args), args.backends)
     notes += timing_notes(seconds, args.repeats, info, peaks, results)
     print(render_text(results, info, peaks, notes), end="", file=report_stream(outputs))
     render = partial(render_file, args=args, results=results, info=info, peaks=peaks, notes=notes, command=command)

@@ -113,6 +113,10 @@ def machine_line(info: dict[str, Any]) -> str:
     versions = f"Python {info['python']}, numpy {info['numpy']}"
     if "tensorflow" in info:
         versions += f", TensorFlow {info['tensorflow']}, Keras {info['keras']}"
+    for key, worker in info.items():
+        if key.startswith("keras_"):  # a backend timed in its own worker process
+            backend = worker["backend"]
+            versions += f", Keras {worker['keras']} on {backend} {worker[backend]} (own process)"
     line = f"{info['cpu']}, {cores}; BLAS: {blas_summary(info['blas'])}; {versions}"
     if info.get("environment"):
         line += "; set in the environment: " + ", ".join(f"{k}={v}" for k, v in info["environment"].items())

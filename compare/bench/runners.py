@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -43,22 +44,24 @@ def scratch_runners(case: Case, x: np.ndarray, y: np.ndarray, weights: list[np.n
 
 
 def keras_runners(case: Case, x: np.ndarray, y: np.ndarray, weights: list[np.ndarray]) -> list[Runner]:
-    """Keras's forward (predict, model(x)), gradients (eager tape) and training (fit ×2, custom step)."""
-    from keras_equiv import KerasMLP
+    """Keras's forward (predict, model(x)), gradients (eager) and training (fit ×2, custom step), on this
+    process's backend: on JAX and PyTorch the names say so (``Keras/jax fit ...``), PyTorch has no
+    ``steps_per_execution`` row (it must be 1) and only TensorFlow has the ``tf.function`` custom step."""
+    from keras_equiv import KerasMLP, backends
     from keras_equiv.floatx import keras_floatx
-    from keras_equiv.train_step import make_train_step, train_epoch
 
     from .epoch_timer import EpochTimer
 
+    backend = backends.current()
     start = scratch_model(case)
     start.set_weights(weights)
     default = KerasMLP.from_scratch(start, steps_per_execution=1)
-    fast = KerasMLP.from_scratch(start, steps_per_execution=cases.STEPS_PER_EXECUTION)
+    fast = None if backend == "torch" else KerasMLP.from_scratch(start, steps_per_execution=cases.STEPS_PER_EXECUTION)
     model, batch = default.model, case.batch_size
     batches = list(batch_slices(len(x), batch))
-    step = make_train_step(model)
     for twin in (default, fast):
-        twin.model.optimizer.learning_rate = cases.LEARNING_RATE
+        if twin is not None:
+            twin.model.optimizer.learning_rate = cases.LEARNING_RATE
 
     def fit(keras_model: Any, epochs: int = 1) -> list[float]:
         timer = EpochTimer()
@@ -77,15 +80,33 @@ def keras_runners(case: Case, x: np.ndarray, y: np.ndarray, weights: list[np.nda
         default.set_weights(weights)
 
     def reset_fast() -> None:
-        fast.set_weights(weights)
+        fast.set_weights(weights)  # type: ignore[union-attr]
 
-    return [
-        Runner(cases.KERAS_PREDICT, cases.FORWARD, predict, reset_default, False),
-        Runner(cases.KERAS_CALL, cases.FORWARD, lambda: each(call, batches, x), reset_default, False),
-        Runner(cases.KERAS_TAPE, cases.GRADIENTS, lambda: each(default.gradients, batches, x, y), reset_default, False),
-        Runner(cases.KERAS_FIT, cases.TRAIN, lambda: fit(model), reset_default, False, lambda n: fit(model, n)),
-        Runner(cases.KERAS_FIT_SPE, cases.TRAIN, lambda: fit(fast.model), reset_fast, False,
-               lambda n: fit(fast.model, n)),
-        Runner(cases.KERAS_STEP, cases.TRAIN, lambda: train_epoch(step, model, x, y, batch, cases.LEARNING_RATE),
+    name = partial(cases.keras_name, backend=backend)
+    runners = [
+        Runner(name(cases.KERAS_PREDICT), cases.FORWARD, predict, reset_default, False),
+        Runner(name(cases.KERAS_CALL), cases.FORWARD, lambda: each(call, batches, x), reset_default, False),
+        Runner(name(cases.KERAS_TAPE), cases.GRADIENTS, lambda: each(default.gradients, batches, x, y),
                reset_default, False),
+        Runner(name(cases.KERAS_FIT), cases.TRAIN, lambda: fit(model), reset_default, False, lambda n: fit(model, n)),
     ]
+    if fast is not None:
+        runners.append(Runner(name(cases.KERAS_FIT_SPE), cases.TRAIN, lambda: fit(fast.model), reset_fast, False,
+                              lambda n: fit(fast.model, n)))
+    if backend == "tensorflow":
+        from keras_equiv.train_step import make_train_step, train_epoch
+
+        step = make_train_step(model)
+        runners.append(Runner(cases.KERAS_STEP, cases.TRAIN, lambda: train_epoch(step, model, x, y, batch,
+                                                                                 cases.LEARNING_RATE),
+                              reset_default, False))
+    return runners
+
+
+def keras_rows(case: Case, x: np.ndarray, y: np.ndarray, weights: list[np.ndarray], peak: float, repeats: int,
+               phases: Sequence[str]) -> list[Any]:
+    """Every Keras row of ``case`` measured in this process (a backend's worker: :mod:`keras_equiv.remote`)."""
+    from .measuring import measure
+
+    return [measure(runner, case, peak, repeats) for runner in keras_runners(case, x, y, weights)
+            if runner.phase in phases]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,23 +24,35 @@ class CaseResult:
 
 
 def runners_per_case(case: Case, phases: Sequence[str] = PHASES) -> int:
-    """How many rows a case has (for the progress bar)."""
+    """How many rows a case has on TensorFlow alone (for the progress bar)."""
     per_phase = {FORWARD: 3, GRADIENTS: 2, TRAIN: 5 if case.batch_size == 1 else 4}
     return sum(per_phase[phase] for phase in phases)
 
 
 def run_case(case: Case, peaks: dict[str, float], repeats: int, advance: Callable[[int], None],
-             phases: Sequence[str] = PHASES) -> CaseResult:
-    """Every row of one case (of ``phases``): scratch's first, then Keras's, from the same data and weights."""
+             phases: Sequence[str] = PHASES, workers: Mapping[str, Any] | None = None) -> CaseResult:
+    """Every row of one case (of ``phases``): scratch's first, then Keras's, from the same data and weights.
+
+    ``workers`` maps each backend timed elsewhere to its :class:`keras_equiv.remote.BackendWorker` (``None``: here):
+    its rows are measured there, one backend after the other (never two at once), by
+    :func:`~compare.bench.runners.keras_rows`. Without it, Keras runs here only (TensorFlow).
+    """
     x, y = case_data(case)
     weights = scratch_model(case).get_weights()
     result = CaseResult(case)
-    for runners in (scratch_runners, keras_runners):
-        for runner in runners(case, x, y, weights):
+    local = keras_runners if workers is None or None in workers.values() else None
+    for runners in (scratch_runners, local):
+        for runner in runners(case, x, y, weights) if runners else []:
             if runner.phase not in phases:
                 continue
             result.rows.append(measure(runner, case, peaks[case.dtype], repeats))
             advance(1)
+    for worker in (workers or {}).values():
+        if worker is not None:
+            rows = worker.call("compare.bench.runners:keras_rows", case, x, y, weights, peaks[case.dtype], repeats,
+                               list(phases))
+            result.rows += rows
+            advance(len(rows))
     add_ratios(result.rows)
     add_gemm_times(case, result.rows, repeats)
     result.rows.sort(key=lambda row: PHASES.index(row.phase))
@@ -62,23 +74,54 @@ def add_gemm_times(case: Case, rows: Sequence[Row], repeats: int) -> None:
 
 
 def run_sweep(cases: Sequence[Case], repeats: int, phases: Sequence[str] = PHASES,
-              progress: Phases = no_progress) -> tuple[list[CaseResult], dict[str, Any], dict[str, float], float]:
+              progress: Phases = no_progress, backends: Sequence[str] | None = None,
+              ) -> tuple[list[CaseResult], dict[str, Any], dict[str, float], float]:
     """Describe the machine, measure its GEMM peaks, then every case.
 
     Returns the results, the machine description, the peaks and the seconds
     the whole sweep took. ``progress`` shows the phases (see :mod:`compare.progress`).
+    ``backends`` (default: TensorFlow alone) are the Keras backends timed, each
+    but TensorFlow in its own worker process, started once for the sweep.
     """
     started = time.perf_counter()
-    with progress("starting TensorFlow, measuring the GEMM peaks"):
-        info = machine.describe_machine(tensorflow=True)
-        info["load_average_at_start"] = machine.load_average()
-        peaks = measure_peaks()
-    with progress("benchmark rows", total=sum(runners_per_case(case, phases) for case in cases), unit="row") as step:
-        results = [run_case(case, peaks, repeats, step, phases) for case in cases]
+    workers = _start_workers(backends, progress) if backends else None
+    try:
+        with progress("starting Keras, measuring the GEMM peaks"):
+            info = machine.describe_machine(tensorflow=workers is None or None in workers.values())
+            for name, worker in (workers or {}).items():
+                if worker is not None:
+                    info[f"keras_{name}"] = {k: v for k, v in worker.info.items() if k != "pid"}
+            info["load_average_at_start"] = machine.load_average()
+            peaks = measure_peaks()
+        total = sum(runners_per_case(case, phases) for case in cases) * max(1, len(workers or {}))
+        with progress("benchmark rows", total=total, unit="row") as step:
+            results = [run_case(case, peaks, repeats, step, phases, workers) for case in cases]
+    finally:
+        for worker in (workers or {}).values():
+            if worker is not None:
+                worker.close()
     with progress("measuring the GEMM peaks again"):
         info["gemm_peak_gflops_at_end"] = measure_peaks()
     info["load_average_at_end"] = machine.load_average()
     return results, info, peaks, time.perf_counter() - started
+
+
+def _start_workers(names: Sequence[str], progress: Phases) -> dict[str, Any]:
+    """``{backend: worker}``, ``None`` for TensorFlow when it is this process's backend (timed here)."""
+    from keras_equiv import backends
+    from keras_equiv.remote import BackendWorker
+
+    workers: dict[str, Any] = {}
+    try:
+        for name in names:
+            with progress(f"starting Keras on {name}"):
+                workers[name] = None if name == backends.current() == "tensorflow" else BackendWorker(name)
+    except BaseException:
+        for worker in workers.values():
+            if worker is not None:
+                worker.close()
+        raise
+    return workers
 
 
 def disturbance_notes(results: Sequence[CaseResult]) -> list[str]:

@@ -432,6 +432,9 @@ PITFALLS: list[Pitfall] = [
 ]
 
 
+from . import backend_pitfalls  # noqa: E402, F401 (it imports this module, then appends its lines to PITFALLS)
+
+
 def run_pitfall(key: str, setting: Setting = Setting()) -> Outcome:
     """Run the pitfall named ``key`` (see :data:`PITFALLS`) at ``setting``."""
     for pitfall in PITFALLS:
