@@ -41,6 +41,10 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and usable_cores() >= 2 and "tensorflow" not in sys.modules
 
 
+class NoAnswer(RuntimeError):
+    """The child ended without sending an answer (killed, say, for want of memory)."""
+
+
 class Background:
     """``function(*args, **kwargs)`` running in a forked child; :meth:`result` waits for what it returns."""
 
@@ -54,13 +58,16 @@ class Background:
         sender.close()
 
     def result(self) -> Any:
-        """The function's return value, once it is there; what it raised is raised here."""
+        """The function's return value, once it is there; what it raised is raised here.
+
+        Raises :class:`NoAnswer` when the child ended without answering.
+        """
         try:
             kind, value = self._answers.recv()
         except EOFError:
             self._process.join()
-            raise RuntimeError(f"the background process ended without an answer (exit status "
-                               f"{self._process.exitcode})") from None
+            raise NoAnswer(f"the background process ended without an answer (exit status "
+                           f"{self._process.exitcode})") from None
         self._process.join()
         if kind == "error":
             raise value

@@ -377,7 +377,7 @@ def build_sides(args: argparse.Namespace, config: MLPConfig, x: Any, y: Any,
     Keras) is still to be imported, ``a``'s half runs in a forked child
     meanwhile (:mod:`compare.background`): the same numbers, seconds sooner.
     """
-    from .background import can_fork, in_background
+    from .background import NoAnswer, can_fork, in_background
 
     a = build_side(args.impl, "--impl", config)
     if not (can_fork() and _is_scratch_mlp(a) and args.reference.partition(":")[0] not in sys.modules):
@@ -389,7 +389,10 @@ def build_sides(args: argparse.Namespace, config: MLPConfig, x: Any, y: Any,
         with progress(f"loading {args.reference} while {name} trains"):
             b = build_reference(args, config, a)
         with progress(f"training {name}"):
-            return a, b, a_half.result()
+            try:
+                return a, b, a_half.result()
+            except NoAnswer:  # the child died (killed for memory, say): a trains here, as without a child
+                return a, b, None
 
 
 def timings(args: argparse.Namespace, report: Report, a: Any, b: Any, x: Any, y: Any, progress: Phases) -> list:

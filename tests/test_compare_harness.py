@@ -1,6 +1,7 @@
 """The harness on pairs of scratch MLPs: identical ones pass, deliberately wrong ones
 fail, and the localisation names the right epoch, batch, layer and cause."""
 
+import os
 import sys
 
 import numpy as np
@@ -214,6 +215,13 @@ def test_what_the_forked_child_raises_is_raised_in_the_parent():
     with pytest.raises(compare.SideError, match=r"Raises\.gradients raised RuntimeError: boom"):
         with background.in_background(run_side, Raises(2, [5], 1), X, Y, epochs=1, learning_rate=0.1) as a_half:
             a_half.result()
+
+
+@FORKS
+def test_a_child_that_dies_without_answering_is_said_so():
+    with pytest.raises(background.NoAnswer, match="without an answer"):
+        with background.in_background(os._exit, 3) as child:
+            child.result()
 
 
 def test_assert_equivalent_raises_with_the_table():

@@ -227,14 +227,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wall", metavar="TREE", type=Path, help="also time the default mlp-compare with this tree "
                         "and with TREE (a whole checkout of the other version)")
     parser.add_argument("--wall-rounds", type=int, default=3, help="runs of each for --wall (default 3)")
+    parser.add_argument("--figures", default="seed,big", help="which of seed,big to measure (default: both)")
     args = parser.parse_args(argv)
+    figures = {part.strip() for part in args.figures.split(",") if part.strip()}
     baseline = load_baseline(args.baseline)
     print("\n".join(machine_lines()), flush=True)
     print(f"this tree: {ROOT}; before: {args.baseline}; {args.rounds} rounds, medians of per-round ratios", flush=True)
-    print("seed task, 2-5-1 f64, batch 1:", *seed_lines(seed_task(baseline, args.rounds, args.keras)),
-          sep="\n", flush=True)
-    print(f"784-512-512-10 f32, batch {BIG_BATCH}, {BIG_STEPS} steps:",
-          *big_lines(big_network(baseline, args.rounds, args.keras)), sep="\n", flush=True)
+    if "seed" in figures:
+        print("seed task, 2-5-1 f64, batch 1:", *seed_lines(seed_task(baseline, args.rounds, args.keras)),
+              sep="\n", flush=True)
+    if "big" in figures:
+        print(f"784-512-512-10 f32, batch {BIG_BATCH}, {BIG_STEPS} steps:",
+              *big_lines(big_network(baseline, args.rounds, args.keras)), sep="\n", flush=True)
     if args.wall:
         print(f"default mlp-compare, wall time ({args.wall_rounds} runs each):",
               *wall_lines(default_run_seconds(args.wall, args.wall_rounds)), sep="\n", flush=True)
