@@ -434,3 +434,23 @@ def test_optimizer_options_build_keras_named_arguments(args, optimizer):
 def test_bad_optimizer_options_are_one_line_usage_errors(capsys, args, message):
     code, _, err = run_main(capsys, *args, "--reference", "scratch:MLP", "--epochs", "1", "--repeats", "0")
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+EXIT_NOW = """
+import atexit, sys, types
+from compare.exits import exit_now
+if {tensorflow}:
+    sys.modules["tensorflow"] = types.ModuleType("tensorflow")  # as if TensorFlow were loaded
+atexit.register(lambda: print("teardown ran", file=sys.stderr))
+sys.stdout.write("the report, not yet flushed")
+exit_now(3)
+"""
+
+
+@pytest.mark.parametrize("tensorflow", [True, False])
+def test_exit_now_flushes_and_skips_the_teardown_only_when_tensorflow_is_loaded(tensorflow):
+    result = subprocess.run([sys.executable, "-c", EXIT_NOW.format(tensorflow=tensorflow)], capture_output=True,
+                            text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=60)
+    assert result.returncode == 3
+    assert result.stdout == "the report, not yet flushed"
+    assert ("teardown ran" in result.stderr) is not tensorflow
