@@ -181,9 +181,10 @@ def gemm_peak_seconds(calls: int = 5, warmup: int = 2) -> Callable[[], float]:
 def default_run_seconds(tree: Path, rounds: int) -> Seconds:
     """Wall seconds of the default ``python -m compare --quiet`` with this tree and with ``tree``, in turns."""
     def command(path: Path) -> Callable[[], None]:
+        # run from the tree itself: python -m puts the current folder before PYTHONPATH
         environment = dict(os.environ, PYTHONPATH=str(path))
-        return lambda: subprocess.run([sys.executable, "-m", "compare", "--quiet"], env=environment, check=True,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return lambda: subprocess.run([sys.executable, "-m", "compare", "--quiet"], env=environment, cwd=path,
+                                      check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     runs = {AFTER: command(ROOT), BEFORE: command(tree)}
     names, seconds = list(runs), {name: [] for name in runs}
