@@ -1,7 +1,6 @@
 """``python -m compare``: the same as the ``mlp-compare`` command."""
 
-import sys
-
 from .cli import main
+from .exits import exit_now
 
-sys.exit(main())
+exit_now(main())

@@ -460,6 +460,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return guarded(PROG, lambda: _main(argv))
 
 
+def console_main() -> None:
+    """The ``mlp-compare`` console script: :func:`main`, then :func:`~compare.exits.exit_now` with its status."""
+    from .exits import exit_now
+
+    exit_now(main())
+
+
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args, rest = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))

@@ -489,3 +489,23 @@ def test_help_says_what_the_impl_class_must_accept_and_bad_conventions_are_refus
     with pytest.raises(SystemExit) as info:
         cli.main(["--accept", "sign,halfsum"])
     assert info.value.code == 2 and "unknown convention(s) halfsum" in capsys.readouterr().err
+
+
+EXIT_NOW = """
+import atexit, sys, types
+from compare.exits import exit_now
+if {tensorflow}:
+    sys.modules["tensorflow"] = types.ModuleType("tensorflow")  # as if TensorFlow were loaded
+atexit.register(lambda: print("teardown ran", file=sys.stderr))
+sys.stdout.write("the report, not yet flushed")
+exit_now(3)
+"""
+
+
+@pytest.mark.parametrize("tensorflow", [True, False])
+def test_exit_now_flushes_and_skips_the_teardown_only_when_tensorflow_is_loaded(tensorflow):
+    result = subprocess.run([sys.executable, "-c", EXIT_NOW.format(tensorflow=tensorflow)], capture_output=True,
+                            text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=60)
+    assert result.returncode == 3
+    assert result.stdout == "the report, not yet flushed"
+    assert ("teardown ran" in result.stderr) is not tensorflow
