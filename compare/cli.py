@@ -21,6 +21,7 @@ command-line flag, with their choices taken from the registries.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import json
 import sys
@@ -390,16 +391,22 @@ def build_sides(args: argparse.Namespace, config: MLPConfig, x: Any, y: Any,
             b = build_reference(args, config, a)
         with progress(f"training {name}"):
             try:
-                return a, b, a_half.result()
+                return a, b, untimed(a_half.result())
             except NoAnswer:  # the child died (killed for memory, say): a trains here, as without a child
                 return a, b, None
 
 
+def untimed(a_run: SideRun) -> SideRun:
+    """``a_run`` without its epoch times: the child trained while TensorFlow loaded on the other core, which
+    slowed its epochs (measured: 1.5-2.7 times), so the timing table times ``a``'s epoch again, alone."""
+    return dataclasses.replace(a_run, epoch_seconds=None)
+
+
 def timings(args: argparse.Namespace, report: Report, a: Any, b: Any, x: Any, y: Any, progress: Phases) -> list:
     """The timing table: forward and gradients timed now, a training epoch from the run's own epochs when it can."""
-    from .bench.timing import time_both, timed_operations
+    from .bench.timing import time_both, timed_runs
 
-    runs = 2 * len(timed_operations(report.epoch_seconds)) * (args.repeats + 1)
+    runs = timed_runs(report.epoch_seconds, args.repeats)
     with progress(f"timing: median of {args.repeats} repeats", total=runs, unit="run") as advance:
         return time_both(a, b, x, y, learning_rate=args.lr, batch_size=args.batch_size, repeats=args.repeats,
                          advance=advance, epoch_seconds=report.epoch_seconds)

@@ -203,8 +203,7 @@ def compare(
     report.dtype = dtype.name
     report.checks = side_checks(a_run, b_run, run)
     report.losses_a, report.losses_b = a_run.losses, b_run.losses
-    if a_run.epoch_seconds is not None and b_run.epoch_seconds is not None:
-        report.epoch_seconds = (a_run.epoch_seconds, b_run.epoch_seconds)
+    report.epoch_seconds = (a_run.epoch_seconds, b_run.epoch_seconds)
     if not report.passed and localise_failures:
         with progress("localising the first disagreement"):
             report.localisation = localise.diagnose(run, report)

@@ -111,7 +111,7 @@ class Report:
     ``names`` are the two sides' labels (``a`` first: the one whose weights are
     copied into ``b``); ``losses_a``/``losses_b`` their per-epoch training
     losses; ``epoch_seconds`` the wall time of each of their training epochs
-    (``None`` unless both sides report progress); ``timings`` is filled by
+    (``None`` for a side that reports no progress, or whose epochs ran beside other work); ``timings`` is filled by
     :mod:`compare.bench.timing` when asked for; ``accepted`` lists the
     conventions (:mod:`compare.conventions`) under which a failing pair was
     replayed and found equivalent.
@@ -124,7 +124,7 @@ class Report:
     losses_b: list[float] = field(default_factory=list)
     localisation: Localisation | None = None
     config: dict[str, Any] = field(default_factory=dict)
-    epoch_seconds: tuple[list[float], list[float]] | None = None
+    epoch_seconds: tuple[list[float] | None, list[float] | None] | None = None
     timings: Any = None
     accepted: list[str] = field(default_factory=list)
 

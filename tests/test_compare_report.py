@@ -3,6 +3,7 @@
 import json
 import os
 import struct
+import sys
 
 import numpy as np
 import pandas as pd
@@ -158,6 +159,32 @@ def test_time_both_takes_the_training_epoch_from_the_run():
     assert (rows[-1].ms_a, rows[-1].ms_b) == pytest.approx((20.0, 200.0))
     with pytest.raises(AssertionError, match="trained again"):  # one epoch is not enough: timed as before
         timing.time_both(a, b, X, Y, learning_rate=0.1, batch_size=4, repeats=1, epoch_seconds=([1.0], [1.0]))
+
+
+def test_a_side_without_run_epochs_is_timed_and_the_other_keeps_its_run():
+    a, b = MLP(2, [3], 1, seed=0), TrainsOnlyOnce(2, [3], 1, seed=1)
+    epochs = (None, [6.0, 0.2, 0.4, 0.1])
+    rows = timing.time_both(a, b, X, Y, learning_rate=0.1, batch_size=4, repeats=1, epoch_seconds=epochs)
+    assert (rows[-1].operation, rows[-1].measured) == ("train epoch", "a: 1 repeat; b: epochs 2-4 of the run")
+    assert rows[-1].ms_a > 0 and rows[-1].ms_b == pytest.approx(200.0)
+    # a: warm-up + 1 repeat for each of 3 operations; b: the same for forward and gradients only
+    assert timing.timed_runs(epochs, repeats=1) == 2 * 3 + 2 * 2
+    assert timing.timed_runs(None, repeats=5) == 6 * 3 * 2
+
+
+def test_mlp_compare_times_again_the_epochs_a_forked_child_ran_beside_the_reference_loading(tmp_path, monkeypatch,
+                                                                                          capsys):
+    from compare import background, cli
+
+    if not sys.platform.startswith("linux") or background.usable_cores() < 2:
+        pytest.skip("needs fork (Linux) and two cores")
+    monkeypatch.setattr(background, "can_fork", lambda: True)  # the child runs NumPy alone, whatever is loaded
+    reference = tmp_path / "fresh_reference_module.py"  # a module not imported yet: scratch trains beside its import
+    reference.write_text("from scratch import MLP as Reference\n")
+    code = cli.main(["--reference", f"{reference}:Reference", "--samples", "30", "--epochs", "3", "--repeats", "1"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "a: 1 repeat; b: epochs 2-3 of the run" in out
 
 
 # --------------------------------------------------------------- datasets

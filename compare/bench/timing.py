@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 
 Array = np.ndarray
+#: Each side's epoch times from the comparison's training run (``None`` for a side without them), or ``None``.
+EpochSeconds = tuple[Sequence[float] | None, Sequence[float] | None] | None
 
 
 @dataclass
@@ -114,41 +116,45 @@ def time_side(model: Any, x: Array, y: Array, *, learning_rate: float, batch_siz
         model.set_weights(saved)
 
 
-def timed_operations(epoch_seconds: tuple[Sequence[float], Sequence[float]] | None) -> tuple[str, ...]:
-    """The operations :func:`time_both` must run itself: all, or all but the epoch when the run's epochs will do."""
-    if epoch_seconds is not None and all(run_epoch_ms(seconds) is not None for seconds in epoch_seconds):
-        return OPERATIONS[:-1]
-    return OPERATIONS
+def epoch_from_run(epoch_seconds: Sequence[float] | None) -> float | None:
+    """Median ms of a side's run epochs after the first; ``None`` when it has none to give (fewer than 2)."""
+    return None if epoch_seconds is None else run_epoch_ms(epoch_seconds)
+
+
+def timed_runs(epoch_seconds: EpochSeconds, repeats: int) -> int:
+    """How many runs :func:`time_both` makes: ``repeats + 1`` per operation that a side must time itself."""
+    sides = epoch_seconds or (None, None)
+    operations = sum(len(OPERATIONS) - (epoch_from_run(seconds) is not None) for seconds in sides)
+    return operations * (repeats + 1)
 
 
 def time_both(a: Any, b: Any, x: Array, y: Array, *, learning_rate: float, batch_size: int,
               repeats: int = 5, advance: Callable[[int], None] | None = None,
-              epoch_seconds: tuple[Sequence[float], Sequence[float]] | None = None) -> list[Timing]:
+              epoch_seconds: EpochSeconds = None) -> list[Timing]:
     """:func:`time_side` for ``a`` then ``b``, paired by operation.
 
     ``epoch_seconds``: each side's epoch times from the training run the
-    comparison just did (see :class:`EpochClock`). With at least two epochs on
-    both sides, the "train epoch" row is the median of their epochs after the
-    first, and no epoch is run again; otherwise it is timed like the others
-    (``2 · 3 · (repeats + 1)`` runs in all).
+    comparison just did (see :class:`EpochClock`), or ``None`` for a side
+    without them. A side with at least two epochs there gets its "train
+    epoch" from them (the median of the epochs after the first) and trains no
+    epoch again; a side without them has its epoch timed like the other
+    operations (``repeats + 1`` runs).
     """
-    operations = timed_operations(epoch_seconds)
-    kwargs = dict(learning_rate=learning_rate, batch_size=batch_size, repeats=repeats, advance=advance,
-                  operations=operations)
-    times_a = time_side(a, x, y, **kwargs)
-    times_b = time_side(b, x, y, **kwargs)
+    kwargs = dict(learning_rate=learning_rate, batch_size=batch_size, repeats=repeats, advance=advance)
     repeated = f"{repeats} repeat{'s' if repeats > 1 else ''}"
-    timings = [Timing(op, times_a[op], times_b[op], repeated) for op in operations]
-    if "train epoch" not in operations:
-        timings.append(Timing("train epoch", run_epoch_ms(epoch_seconds[0]), run_epoch_ms(epoch_seconds[1]),
-                              run_epochs_label(epoch_seconds)))
-    return timings
+    times, labels = [], []
+    for model, seconds in zip((a, b), epoch_seconds or (None, None)):
+        from_run = epoch_from_run(seconds)
+        operations = OPERATIONS if from_run is None else OPERATIONS[:-1]
+        times.append(time_side(model, x, y, operations=operations, **kwargs))
+        if from_run is not None:
+            times[-1]["train epoch"] = from_run
+        labels.append(repeated if from_run is None else run_epochs_label(len(seconds)))
+    epoch_label = labels[0] if labels[0] == labels[1] else f"a: {labels[0]}; b: {labels[1]}"
+    return [Timing(op, times[0][op], times[1][op], epoch_label if op == "train epoch" else repeated)
+            for op in OPERATIONS]
 
 
-def run_epochs_label(epoch_seconds: tuple[Sequence[float], Sequence[float]]) -> str:
-    """``"epochs 2-50 of the run"``: which epochs the "train epoch" row is the median of."""
-    counts = {len(seconds) for seconds in epoch_seconds}
-    if len(counts) > 1:
-        return "the run's epochs after the first"
-    count = counts.pop()
-    return f"epochs 2-{count} of the run" if count > 2 else "epoch 2 of the run"
+def run_epochs_label(epochs: int) -> str:
+    """``"epochs 2-50 of the run"``: which of a run's ``epochs`` the "train epoch" row is the median of."""
+    return f"epochs 2-{epochs} of the run" if epochs > 2 else "epoch 2 of the run"
