@@ -197,6 +197,15 @@ def test_report_files_are_checked_before_anything_is_graded(capsys, submissions,
     assert graded.jobs == []  # nothing was graded
 
 
+def test_markdown_to_a_ci_job_summary_file_named_without_a_suffix(capsys, submissions, graded, tmp_path):
+    summary = tmp_path / "_runner_file_commands" / "step_summary_abc123"  # as $GITHUB_STEP_SUMMARY names it
+    summary.parent.mkdir()
+    summary.write_text("")  # the runner makes it before the step
+    code = cli.main(["grade", str(submissions), "--class", "Plain", "--no-keras", "--markdown", str(summary)])
+    assert code == 0, capsys.readouterr().err
+    assert summary.read_text(encoding="utf-8").startswith("## ✅ 2 of 2 submissions equivalent")
+
+
 def test_json_to_stdout_and_the_report_to_stderr(capsys, submissions, graded):
     code = cli.main(["grade", str(submissions), "--class", "Plain", "--no-keras", "--json", "-"])
     out, err = capsys.readouterr()
