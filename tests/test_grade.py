@@ -8,6 +8,7 @@ epochs; the rest is tested in-process.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 from pathlib import Path
@@ -102,6 +103,21 @@ def test_keras_is_proved_once_and_never_imported_by_a_worker(capsys, submissions
     assert document["reference"]["verdict"] == "equivalent"
     assert document["reference"]["names"] == ["scratch.MLP", "keras_equiv.KerasMLP"]
     assert "scratch.MLP ≡ keras_equiv.KerasMLP on this configuration, proved in this run" in out
+
+
+def where_it_runs(payload: dict) -> dict:
+    """A job: the folder it runs in and its environment variable ``GRADE_PROBE``."""
+    return {"verdict": "ran", "folder": os.getcwd(), "probe": os.environ.get("GRADE_PROBE")}
+
+
+@pytest.mark.slow
+def test_a_job_runs_in_this_processs_folder_and_environment_of_the_moment(tmp_path, monkeypatch):
+    """The fork server starts once; a job still sees the folder and environment of when it is started."""
+    pool.run_isolated([pool.Job("first", where_it_runs, {}, 30, None)], 1)  # the server runs from here on
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GRADE_PROBE", "set after the server started")
+    result = pool.run_isolated([pool.Job("later", where_it_runs, {}, 30, None)], 1)["later"]
+    assert (result["folder"], result["probe"]) == (str(tmp_path), "set after the server started")
 
 
 # --------------------------------------------------------------- in-process
