@@ -119,6 +119,7 @@ def compare(
     progress: Phases = no_progress,
     a_run: SideRun | None = None,
     accept: Sequence[str] = (),
+    b_run: SideRun | None = None,
 ) -> Report:
     """Check that ``a`` and ``b`` compute the same thing from the same weights.
 
@@ -147,7 +148,12 @@ def compare(
         is in now (by :func:`run_side`, e.g. in another process: see
         :mod:`compare.background`); ``a`` is then put in the state that run
         ended in.
-
+    b_run : SideRun, optional
+        ``b``'s answers from some starting state, computed already (e.g. the
+        one ``scratch.MLP`` run that ``mlp-compare grade`` compares every
+        submission with). Used only when ``b``, once given ``a``'s weights
+        (and optimizer state), is in exactly that state (bit for bit); ``b``
+        is then put in the state that run ended in. Otherwise ``b`` runs here.
     accept : sequence of str
         Conventions (names of :data:`compare.factors.CONVENTIONS`, or ``"any"``)
         under which a failing pair still counts as equivalent, if the
@@ -195,7 +201,11 @@ def compare(
         a_run = run_side(a, x, y, name=names[0], **training)
     else:  # run elsewhere (see compare.background): a ends in the state that run ended in, as if it had run here
         localise.restore(a, a_run.final)
-    b_run = run_side(b, x, y, name=names[1], **training)
+    if b_run is not None and _same_snapshot(Snapshot(call("get_weights", names[1], b.get_weights),
+                                                      _optimizer_state(b, names[1])), b_run.initial):
+        localise.restore(b, b_run.final)
+    else:
+        b_run = run_side(b, x, y, name=names[1], **training)
     dtype = comparison_dtype(a_run.forward.dtype, b_run.forward.dtype)
     run = dataclasses.replace(run, tolerance=tolerance_for(dtype, rtol, atol),
                               dtypes=(a_run.forward.dtype.name, b_run.forward.dtype.name),
@@ -292,6 +302,24 @@ def side_checks(a_run: SideRun, b_run: SideRun, run: Run) -> list[Check]:
     if a_run.final.optimizer_state is not None and b_run.final.optimizer_state is not None:
         checks += optimizer_checks(a_run.final.optimizer_state, b_run.final.optimizer_state, run)
     return checks
+
+
+def _same_snapshot(first: Snapshot, second: Snapshot) -> bool:
+    """Whether two states are the same bit for bit: every weight array and optimizer state value."""
+    return _same_value(first.weights, second.weights) and _same_value(first.optimizer_state, second.optimizer_state)
+
+
+def _same_value(u: Any, v: Any) -> bool:
+    """Bit-for-bit equality of nested dicts, lists and arrays (dtype and shape included)."""
+    if u is None or v is None:
+        return u is v
+    if isinstance(u, dict) or isinstance(v, dict):
+        return isinstance(u, dict) and isinstance(v, dict) and u.keys() == v.keys() and all(
+            _same_value(u[key], v[key]) for key in u)
+    if isinstance(u, (list, tuple)) or isinstance(v, (list, tuple)):
+        return type(u) is type(v) and len(u) == len(v) and all(map(_same_value, u, v))
+    u, v = np.asarray(u), np.asarray(v)
+    return u.dtype == v.dtype and u.shape == v.shape and u.tobytes() == v.tobytes()
 
 
 def _optimizer_state(side: object, name: str) -> dict | None:

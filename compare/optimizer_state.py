@@ -111,10 +111,12 @@ def decay_readings(carried: tuple[State, State], ends: tuple[State, State], fres
                      f"{names[0]}, by {factors[1]:.10g} on {names[1]}")
         for side, other in ((0, 1), (1, 0)):
             if math.isclose(factors[side], float(np.float32(factors[other])), rel_tol=1e-12):
-                hint = (f"{names[side]} decays the carried {slot} by {names[other]}'s factor rounded to float32: "
-                        "TensorFlow's ops.cast of a Python float goes through float32 even in a float64 model "
-                        "(tensorflow#35938); round it the same way on both sides (scratch: "
-                        "hyperparameter_dtype='float32', the default)")
+                hint = (f"{names[side]} multiplies the carried {slot} by {factors[side]:.10g}, which is "
+                        f"{names[other]}'s factor rounded to float32 ({names[other]} keeps {factors[other]:.10g} "
+                        "exact): TensorFlow's ops.cast of a Python float goes through float32 even in a float64 "
+                        "model (tensorflow#35938); round it the same way on both sides (scratch: "
+                        "hyperparameter_dtype='float32', the default, rounds as TensorFlow does; None keeps it "
+                        "exact)")
     return lines, hint
 
 

@@ -215,6 +215,9 @@ def test_a_momentum_not_rounded_to_float32_is_measured_decaying_by_another_facto
     assert any(f"multiplied by 0.9 on scratch.MLP (a), by {rounded} on scratch.MLP (b)" in line
                for line in report.localisation.evidence), report.localisation.evidence
     assert "factor rounded to float32" in report.localisation.hint
+    # the hint says what each side does, not only its label (a) or (b)
+    assert (f"scratch.MLP (b) multiplies the carried momentum by {rounded}" in report.localisation.hint
+            and "scratch.MLP (a) keeps 0.9 exact" in report.localisation.hint)
 
 
 def test_an_adam_of_another_rule_is_placed_at_its_first_step_with_the_slots_agreeing():

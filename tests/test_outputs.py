@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import stat
 import threading
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from compare.exits import UsageError
-from compare.outputs import Output, check_outputs, report_stream, write_output, write_outputs
+from compare.outputs import Output, check_outputs, names_open_file, report_stream, write_output, write_outputs
 from scratch.files import atomic_writer
 
 
@@ -83,8 +84,10 @@ def test_an_interrupted_write_leaves_the_old_file(tmp_path):
                                                    "exist"),
         ([Output("json", "{tmp}/a_file/r.json")], "{tmp}/a_file is not a folder"),
         ([Output("json", "{tmp}")], "it is a folder"),
-        ([Output("json", "{tmp}/r.txt")], "--json {tmp}/r.txt: the file name must end in .json"),
-        ([Output("plot", "{tmp}/p.jpg")], "must end in .png, .svg or .pdf"),
+        ([Output("json", "{tmp}/r.csv")], "--json {tmp}/r.csv: the file name must end in .json, not .csv, which "
+                                          "names CSV"),
+        ([Output("markdown", "{tmp}/r.JSON")], "must end in .md or .markdown, not .json, which names JSON"),
+        ([Output("plot", "{tmp}/p.jpg")], "must end in .png, .svg or .pdf, not .jpg, which names an image format"),
         ([Output("json", "-"), Output("markdown", "-")], "only one report can go to standard output"),
         ([Output("json", "{tmp}/r.json"), Output("json", "{tmp}/./r.json")], "name the same file"),
     ],
@@ -141,3 +144,59 @@ def test_write_outputs_writes_the_others_and_says_which_failed(tmp_path):
     summary = written.summary()
     assert f"--json {gone}/r.json could not be written: No such file or directory" in summary
     assert f"written: --csv {tmp_path}/l.csv" in summary and "\n" not in summary
+
+
+# ----------------------------------------------------- the option says the format, whatever the name
+@pytest.mark.parametrize("name", ["step_summary_abc123", "summary.txt", "report.v2", ".md"])
+def test_a_name_whose_suffix_says_no_format_gets_the_options_format_atomically(tmp_path, name):
+    """``$GITHUB_STEP_SUMMARY`` is such a name: ``/home/runner/work/_temp/_runner_file_commands/step_summary_<id>``."""
+    path = tmp_path / name
+    path.write_text("old")
+    os.chmod(path, 0o640)
+    old_inode = path.stat().st_ino
+    output = Output("markdown", str(path))
+    check_outputs([output])
+    write_output(output, "## ✅ all equivalent\n")
+    assert path.read_text(encoding="utf-8") == "## ✅ all equivalent\n"
+    assert path.stat().st_ino != old_inode  # a new file renamed onto the name, not the old one rewritten
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640 and os.listdir(tmp_path) == [name]
+
+
+def test_a_new_file_without_a_suffix_is_created(tmp_path):
+    output = Output("json", str(tmp_path / "report"))
+    check_outputs([output])
+    write_output(output, '{"passed": true}')
+    assert json.loads((tmp_path / "report").read_text()) == {"passed": True}
+
+
+@pytest.mark.parametrize(("name", "image_format"), [("p.svg", "svg"), ("p.PDF", "pdf"), ("p", "png"),
+                                                    ("p.txt", "png"), ("-", "png")])
+def test_a_plots_suffix_picks_its_image_format_and_any_other_name_gets_png(tmp_path, name, image_format):
+    output = Output("plot", name if name == "-" else str(tmp_path / name))
+    check_outputs([output])
+    assert output.image_format == image_format
+
+
+def test_an_open_file_named_by_path_is_appended_to_not_replaced(tmp_path):
+    """``--json /dev/stdout > out.txt``: the report printed to standard output before the JSON must stay."""
+    path = tmp_path / "out.txt"
+    with open(path, "a") as already_open:
+        already_open.write("the report\n")
+        already_open.flush()
+        output = Output("json", f"/dev/fd/{already_open.fileno()}")
+        if not names_open_file(output.path):
+            pytest.skip("no /dev/fd here")
+        inode = path.stat().st_ino
+        check_outputs([output])
+        write_output(output, '{"passed": true}\n')
+    assert path.read_text() == 'the report\n{"passed": true}\n' and path.stat().st_ino == inode
+    assert os.listdir(tmp_path) == ["out.txt"]
+
+
+def test_a_socket_is_refused_and_left_alone(tmp_path):
+    path = tmp_path / "s.json"
+    with socket.socket(socket.AF_UNIX) as listening:
+        listening.bind(str(path))
+        with pytest.raises(UsageError, match="it is neither a regular file, a FIFO nor a character device"):
+            check_outputs([Output("json", str(path))])
+        assert stat.S_ISSOCK(os.stat(path).st_mode)

@@ -21,25 +21,27 @@ from __future__ import annotations
 
 import argparse
 import glob
-import os
 import sys
 import textwrap
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
 from .. import cli, exits
+from ..background import usable_cores
 from ..loading import SPEC_FORMS, LoadError, constructor_help, is_path, split_spec
 from ..outputs import Output, add_output_options, checked_outputs, report_stream, write_outputs
 from ..progress import add_progress_options, phases_for
 from ..report import frame_table, json_text
 from .pool import Job, run_isolated
-from .worker import EMPTY_ROW, grade, prove_reference, task
+from .worker import EMPTY_ROW, grade, prove_reference, reference_run, task
 
 PROG = "mlp-compare grade"
+#: The key of scratch.MLP's own run, made once for every job (no submission's ``path:Class`` looks like it).
+REFERENCE_RUN = "scratch.MLP run"
 EQUIVALENT = ("equivalent", "equivalent up to")
 #: Width of the wrapped columns of the terminal table.
 WRAP = {"first cause": 18, "where": 30, "hint": 60}
@@ -69,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="wall-clock and CPU limit per submission (default: 120)")
     grading.add_argument("--memory", type=int, default=1024, metavar="MB",
                          help="address space a submission may add to its fresh process's (default: 1024)")
-    grading.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+    grading.add_argument("--jobs", type=int, default=usable_cores(),
                          help="submissions graded at once (default: the number of cores)")
     grading.add_argument("--no-keras", action="store_true",
                          help="skip the proof that scratch.MLP ≡ Keras (grade against scratch.MLP alone)")
@@ -209,8 +211,6 @@ def _main(argv: Sequence[str] | None) -> int:
     training = {"epochs": args.epochs, "learning_rate": args.lr, "batch_size": args.batch_size,
                 "shuffle": args.shuffle}
     shared = task(config, cli.constructor_arguments(config), x, y, training, args.accept)
-    jobs = [] if args.no_keras else [Job("reference", prove_reference, shared, max(args.timeout, 600.0), None)]
-    jobs += [Job(spec, grade, shared | {"spec": spec}, args.timeout, args.memory) for spec in targets]
     head = (f"{len(targets)} submissions against scratch.MLP: {'-'.join(map(str, config.layer_sizes))} "
             f"{','.join(sorted(set(config.activation)))}, bias {config.use_bias}, {config.dtype}, loss {config.loss}, "
             f"optimizer {config.optimizer['name']}; {args.dataset} ({len(x)} samples), {args.epochs} epochs, "
@@ -218,8 +218,8 @@ def _main(argv: Sequence[str] | None) -> int:
             f"{args.timeout:g} s and {args.memory} MB each")
     started = time.perf_counter()
     label = f"grading {len(targets)} submissions" + ("" if args.no_keras else " and the proof against Keras")
-    with phases_for(args)(label, total=len(jobs), unit="run") as advance:
-        results = run_isolated(jobs, args.jobs, lambda key, result: advance(1))
+    with phases_for(args)(label, total=len(targets) + 1 + (not args.no_keras), unit="run") as advance:
+        results = _run_all(args, shared, targets, lambda key, result: advance(1))
     seconds = time.perf_counter() - started
     reference = results.get("reference")
     rows = [{"submission": spec} | EMPTY_ROW | results[spec] for spec in targets]
@@ -233,6 +233,21 @@ def _main(argv: Sequence[str] | None) -> int:
               file=sys.stderr)
         return exits.NOT_WRITTEN if passed else exits.FAILED
     return exits.PASSED if passed else exits.FAILED
+
+
+def _run_all(args: argparse.Namespace, shared: dict, targets: list[str],
+             on_result: Callable[[str, dict], None]) -> dict[str, dict]:
+    """Every job's result: first scratch.MLP's own run, once; then the proof and the submissions, given that run.
+
+    When scratch.MLP's run fails, each job runs scratch.MLP itself (and the proof says why it fails).
+    """
+    slow_limit = max(args.timeout, 600.0)
+    first = run_isolated([Job(REFERENCE_RUN, reference_run, shared, slow_limit, None)], 1, on_result)[REFERENCE_RUN]
+    if "run" in first:
+        shared = shared | {"reference_run": first["run"]}
+    jobs = [] if args.no_keras else [Job("reference", prove_reference, shared, slow_limit, None)]
+    jobs += [Job(spec, grade, shared | {"spec": spec}, args.timeout, args.memory) for spec in targets]
+    return run_isolated(jobs, args.jobs, on_result)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,14 @@
-"""Each job in a spawned process of its own, limited in time and memory, up to ``workers`` at a time.
+"""Each job in a fresh process of its own, limited in time and memory, up to ``workers`` at a time.
+
+On Linux each process is forked from a fork server (:mod:`multiprocessing`'s
+``forkserver``) that has imported the jobs' modules once, so a job starts in
+milliseconds instead of the 0.6 CPU-seconds (measured) that a new
+interpreter spends importing NumPy, pandas and the harness; the server itself never runs a job, so every
+job still starts from the same clean state, and no thread of this process
+(progress bars, BLAS) is forked. Elsewhere each job gets a spawned interpreter.
+A child works in the folder and with the ``sys.path`` this process has when
+the job starts (:mod:`multiprocessing` sends both); it is also given this
+process's environment then (the server's own dates from its start).
 
 The child sets its own limits before it runs the job (``resource.setrlimit``:
 its CPU time, and its address space to what it already holds plus the job's
@@ -16,6 +26,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -63,9 +74,9 @@ class _Running:
 def run_isolated(jobs: Sequence[Job], workers: int, on_result: Callable[[str, Result], None] | None = None
                  ) -> dict[str, Result]:
     """Run every job, at most ``workers`` at a time, in job order; each result gets ``seconds`` (wall time)."""
-    context = multiprocessing.get_context("spawn")
     waiting, running, results = list(jobs), {}, {}
     with _single_threaded_children():
+        context = _context(sorted({job.function.__module__ for job in jobs}))
         while waiting or running:
             while waiting and len(running) < workers:
                 job = waiting.pop(0)
@@ -83,10 +94,24 @@ def run_isolated(jobs: Sequence[Job], workers: int, on_result: Callable[[str, Re
     return results
 
 
+def _context(modules: Sequence[str]) -> Any:
+    """The fork server, made to import ``modules`` when it starts (Linux), or ``spawn`` (elsewhere).
+
+    The server starts with the first process and inherits this process's
+    environment then: call this inside :func:`_single_threaded_children`.
+    """
+    if not sys.platform.startswith("linux"):
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(modules))
+    return context
+
+
 def _start(context: Any, job: Job) -> _Running:
     reader, writer = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(job.function, job.payload, writer, job.seconds, job.memory_mb),
-                              daemon=True, name=f"grade {job.key}")
+    environment = dict(os.environ)
+    process = context.Process(target=_child, args=(job.function, job.payload, writer, job.seconds, job.memory_mb,
+                                                   environment), daemon=True, name=f"grade {job.key}")
     process.start()
     writer.close()
     return _Running(job, process, reader, time.perf_counter())
@@ -125,8 +150,10 @@ def _ended(code: int | None, job: Job) -> Result:
 
 
 def _child(function: Callable[[dict], Result], payload: dict, connection: Connection, seconds: float,
-           memory_mb: int | None) -> None:
-    """In the fresh process: silence its output, set its limits, run the job, send the result."""
+           memory_mb: int | None, environment: dict[str, str]) -> None:
+    """In the fresh process: the parent's environment, output silenced, limits; the job, its result."""
+    os.environ.clear()
+    os.environ.update(environment)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)

@@ -1,7 +1,14 @@
-"""What runs in each grading process: one submission against ``scratch.MLP``, or the proof against Keras.
+"""What runs in each grading process: ``scratch.MLP``'s run, one submission against it, or the proof against Keras.
 
-Both take a plain dict (picklable) and return one plain dict (a row), and
-never raise: whatever the submission does is turned into the row.
+``scratch.MLP``'s run (:func:`reference_run`) is the same for every
+submission that starts from its initial weights, so it is made once and
+handed to every job in its payload (``"reference_run"``): a submission then
+costs its own training, not two (see ``b_run`` of
+:func:`compare.harness.compare`, which uses it only when the starting state
+matches bit for bit), and the proof against Keras is about that very run.
+
+Each takes a plain dict (picklable) and returns one plain dict (a row), and
+never raises: whatever the submission does is turned into the row.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from scratch import MLP, MLPConfig
 from ..causes import Cause
 from ..conformance import SideError
 from ..factors import CONVENTIONS
-from ..harness import compare
+from ..harness import SideRun, compare, run_side
 from ..loading import LoadError, build, load_class
 from ..report import localisation_dict
 from ..results import Report
@@ -31,8 +38,18 @@ def task(config: MLPConfig, arguments: dict, x: Any, y: Any, training: dict, acc
             "accept": accept}
 
 
-def _compare(a: Any, b: Any, payload: dict, accept: list[str]) -> Report:
-    return compare(a, b, payload["x"], payload["y"], accept=accept, **payload["training"])
+def _compare(a: Any, b: Any, payload: dict, accept: list[str], **run: SideRun | None) -> Report:
+    return compare(a, b, payload["x"], payload["y"], accept=accept, **payload["training"], **run)
+
+
+def reference_run(payload: dict) -> Row:
+    """``scratch.MLP``'s answers and training run from its own initial weights, as ``{"run": SideRun}``."""
+    try:
+        run = run_side(MLP(MLPConfig.from_dict(payload["config"])), payload["x"], payload["y"], name="scratch.MLP",
+                       **payload["training"])
+    except Exception as error:  # the submissions and the proof then run scratch.MLP themselves, and say why
+        return {"verdict": "error", "hint": f"{type(error).__name__}: {error}"}
+    return {"run": run}
 
 
 def grade(payload: dict) -> Row:
@@ -41,7 +58,7 @@ def grade(payload: dict) -> Row:
     try:
         config = MLPConfig.from_dict(payload["config"])
         submission = build(load_class(payload["spec"], "submission"), config, "submission", **payload["arguments"])
-        report = _compare(submission, MLP(config), payload, payload["accept"])
+        report = _compare(submission, MLP(config), payload, payload["accept"], b_run=payload.get("reference_run"))
         accepted = [*payload["accept"], *(CONVENTIONS if "any" in payload["accept"] else ())]
     except LoadError as error:
         return row | {"verdict": "cannot load", "cause": "load", "hint": str(error), "details": error.details}
@@ -87,6 +104,6 @@ def prove_reference(payload: dict) -> Row:
     except ImportError as error:
         return {"verdict": "skipped", "hint": f"the Keras side is not available ({error}); install tensorflow"}
     a = MLP(MLPConfig.from_dict(payload["config"]))
-    report = _compare(a, KerasMLP.from_scratch(a), payload, [])
+    report = _compare(a, KerasMLP.from_scratch(a), payload, [], a_run=payload.get("reference_run"))
     row = _from_report(report, [])
     return row | {"checks": len(report.checks), "names": list(report.names)}
