@@ -274,10 +274,9 @@ class MLP(Configured):
 
     def _train_step(self, inputs: Array, targets: Array, learning_rate: float) -> float:
         """Forward, loss, backward, update on one checked batch; returns the pre-update loss."""
-        prediction = self._loss_input(self._forward(inputs))
-        loss = self.loss_function.value(targets, prediction)
+        loss, error = self.loss_function.value_and_gradient(targets, self._loss_input(self._forward(inputs)))
         if math.isfinite(loss):
-            self._backward(self.loss_function.gradient(targets, prediction), input_error=False)
+            self._backward(error, input_error=False)
             self.gradient_descent(learning_rate)
         return loss
 

@@ -1,4 +1,4 @@
-"""scratch.MLP keeps its parameters in one flat array; its training is the per-parameter algorithm, bit for bit.
+"""scratch.MLP.train's shortcuts (one flat array of parameters, the loss's value and gradient at once) change no bit.
 
 ``train`` takes shortcuts to keep a batch-1 step short (one optimizer call on
 the flat array of every parameter, the loss's value and gradient from one
@@ -158,3 +158,26 @@ def test_a_dense_layer_alone_owns_its_gradients():
     layer.backward(np.array([[1.0, 0.0, -1.0]]))
     np.testing.assert_array_equal(layer.kernel_gradient, [[1.0, 0.0, -1.0], [2.0, 0.0, -2.0]])
     np.testing.assert_array_equal(layer.bias_gradient, [1.0, 0.0, -1.0])
+
+
+# ------------------------------------------------- the loss's two in one
+#: Every loss, and the from-logits form of those that have one.
+EVERY_LOSS = {**LOSSES, **{f"{name} from logits": loss.from_logits
+                           for name, loss in LOSSES.items() if loss.from_logits}}
+
+
+@pytest.mark.parametrize("name", EVERY_LOSS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_value_and_gradient_are_the_value_and_the_gradient_bit_for_bit(name, dtype):
+    """The witnesses are the two functions, each checked against Keras and finite differences elsewhere."""
+    loss = EVERY_LOSS[name]
+    rng = np.random.default_rng(2)
+    outputs = rng.uniform(0.05, 0.95, (6, OUTPUTS)).astype(dtype)
+    if loss.targets == "labels":
+        targets = rng.integers(0, OUTPUTS, 6)
+    else:
+        targets = rng.uniform(0, 1, (6, OUTPUTS)).astype(dtype)
+    value, gradient = loss.value_and_gradient(targets, outputs)
+    assert value == loss.value(targets, outputs)
+    assert gradient.dtype == outputs.dtype
+    np.testing.assert_array_equal(gradient, loss.gradient(targets, outputs))
