@@ -56,16 +56,17 @@ class Dense:
     def __init__(self, kernel: Array, activation: Activation, bias: Array | None = None,
                  gradients: Sequence[Array] | None = None) -> None:
         """``gradients``: the arrays to write ``[dL/dW]`` or ``[dL/dW, dL/db]`` into (new zero arrays by default)."""
-        self._kernel = kernel
-        self._bias = bias
         self.activation = activation
         self.inputs = self.z = self.outputs = np.zeros((0, kernel.shape[0]), dtype=kernel.dtype)
         if gradients is None:
             gradients = [np.zeros_like(p) for p in (kernel, bias) if p is not None]
-        self.kernel_gradient, self.bias_gradient = gradients[0], (gradients[1] if bias is not None else None)
-        #: ``[W]`` or ``[W, b]`` (Keras's order) and their gradients.
-        self.parameters = [p for p in (kernel, bias) if p is not None]
-        self.gradients = [g for g in (self.kernel_gradient, self.bias_gradient) if g is not None]
+        self.hold([p for p in (kernel, bias) if p is not None], gradients)
+
+    def hold(self, parameters: Sequence[Array], gradients: Sequence[Array]) -> None:
+        """Keep these arrays as ``[W]`` or ``[W, b]`` (Keras's order) and their gradients, updated in place."""
+        self.parameters, self.gradients = list(parameters), list(gradients)
+        self._kernel, self._bias = (*self.parameters, None)[:2]
+        self.kernel_gradient, self.bias_gradient = (*self.gradients, None)[:2]
 
     @property
     def kernel(self) -> Array:

@@ -32,7 +32,7 @@ from . import validation as check
 from .activations import ACTIVATIONS, logits_output
 from .batching import batch_slices, epoch_orders
 from .config import Configured, MLPConfig
-from .flat import flat_views
+from .flat import flat_views, shaped_views
 from .layers import Dense, initial_kernel
 from .losses import LOGIT_OUTPUTS, LOSSES, mse
 from .optimizers import OptimizerState, make_optimizer
@@ -101,6 +101,21 @@ class MLP(Configured):
             kernel[...] = initial_kernel(rng, n_in, n_out, self.config.init)  # cast to the dtype on the copy
             layers.append(Dense(kernel, ACTIVATIONS[name], *bias, gradients=self.parameter_gradients[own]))
         return layers
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickled or deep-copied: the parameters and gradients are made views of the flat arrays again.
+
+        A copy copies each array on its own, views included: the optimizer
+        would update the copied flat arrays and the layers would never see it.
+        """
+        self.__dict__.update(state)
+        shapes = self._parameter_shapes()
+        self.parameters = shaped_views(self.flat_parameters, shapes)
+        self.parameter_gradients = shaped_views(self.flat_gradients, shapes)
+        per_layer = 2 if self.config.use_bias else 1
+        for index, layer in enumerate(self.layers):
+            own = slice(index * per_layer, (index + 1) * per_layer)
+            layer.hold(self.parameters[own], self.parameter_gradients[own])
 
     # ------------------------------------------------ the seed's attributes
     @property

@@ -138,6 +138,11 @@ class Optimizer:
         self.flat_slots: dict[str, Array] = {}
         self.slot_arrays: dict[str, list[Array]] = {}
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickled or deep-copied: the slots' views per parameter are made views of the flat slots again."""
+        self.__dict__.update(state)
+        self.slot_arrays = {slot: shaped_views(flat, self.shapes) for slot, flat in self.flat_slots.items()}
+
     # ------------------------------------------------------------ arguments
     @classmethod
     def arguments(cls) -> dict[str, Any]:

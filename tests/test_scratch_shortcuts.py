@@ -12,7 +12,9 @@ optimizer, dtype, batch size (partial last batches included) and shuffle.
 
 from __future__ import annotations
 
+import copy
 import itertools
+import pickle
 
 import numpy as np
 import pytest
@@ -120,6 +122,23 @@ def test_set_weights_and_training_keep_writing_into_the_flat_array():
     mlp.train(np.array([[0.1, 0.2]]), np.array([[0.3]]), 1, 0.1)
     assert not np.all(flat == 0.5)
     assert np.array_equal(np.concatenate([w.ravel() for w in mlp.get_weights()]), flat)
+
+
+@pytest.mark.parametrize("make_copy", [copy.deepcopy, lambda mlp: pickle.loads(pickle.dumps(mlp))],
+                         ids=["deepcopy", "pickle"])
+def test_a_copy_trains_like_the_original_and_apart_from_it(make_copy):
+    """A copy copies every array on its own: it must make its parameters views of its flat arrays again."""
+    x, y = np.random.default_rng(0).uniform(0, 1, (6, 2)), np.random.default_rng(1).uniform(0, 1, (6, 1))
+    mlp = MLP(2, [3], 1, use_bias=True, seed=0, optimizer="adam")
+    mlp.train(x, y, 1, 0.1, batch_size=2)
+    twin = make_copy(mlp)
+    history = twin.train(x, y, 2, 0.1, batch_size=2)
+    assert twin.get_optimizer_state()["iterations"] == 9 and mlp.get_optimizer_state()["iterations"] == 3
+    assert mlp.train(x, y, 2, 0.1, batch_size=2) == history
+    for got, expected in zip(twin.get_weights(), mlp.get_weights(), strict=True):
+        np.testing.assert_array_equal(got, expected)
+    assert all(np.shares_memory(p, twin.flat_parameters) for p in twin.weights + twin.biases)
+    assert not np.shares_memory(twin.flat_parameters, mlp.flat_parameters)
 
 
 def test_assigning_a_kernel_or_bias_copies_into_it():
