@@ -309,11 +309,11 @@ class SGD(Optimizer):
             return
         mu = self.hyperparameter("momentum", parameter.dtype)
         m = slots["momentum"]
-        step = gradient * lr
+        lr_gradient = gradient * lr
         m *= mu
-        m -= step  # m = μ m - η g, updated in place: one pass less than m[...] = m * mu - step
+        m -= lr_gradient  # m = μ m - η g, updated in place: one pass less than m[...] = m * mu - η g
         if self.options["nesterov"]:
-            parameter += m * mu - step
+            parameter += m * mu - lr_gradient
         else:
             parameter += m
 
