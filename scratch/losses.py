@@ -46,7 +46,7 @@ respect to ``z``: each cross-entropy's :attr:`Loss.from_logits` is that form.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -88,6 +88,11 @@ class Loss:
     accuracy : callable or None
         ``accuracy(targets, outputs) -> float`` for a classification loss:
         Keras's ``"accuracy"`` metric as it resolves for this loss.
+    value_and_gradient : callable
+        ``value_and_gradient(targets, outputs) -> (value, gradient)``, what a
+        training step needs: by default the two functions above, one after
+        the other; a loss whose two share work (the error ``ŷ - y``) gives a
+        function that does it once.
     """
 
     name: str
@@ -97,6 +102,18 @@ class Loss:
     targets: str = "values"
     from_logits: Loss | None = None
     accuracy: Callable[[Array, Array], float] | None = None
+    value_and_gradient: Callable[[Array, Array], tuple[float, Array]] | None = field(default=None, compare=False,
+                                                                                   repr=False)
+
+    def __post_init__(self) -> None:
+        if self.value_and_gradient is None:  # a frozen dataclass: its field is set once, here
+            object.__setattr__(self, "value_and_gradient", one_after_the_other(self.value, self.gradient))
+
+
+def one_after_the_other(value: Callable[[Array, Array], float],
+                        gradient: Callable[[Array, Array], Array]) -> Callable[[Array, Array], tuple[float, Array]]:
+    """``value_and_gradient`` from the two functions: ``(value(targets, outputs), gradient(targets, outputs))``."""
+    return lambda targets, outputs: (value(targets, outputs), gradient(targets, outputs))
 
 
 def per_sample_mean(values: Array) -> float:
@@ -119,6 +136,12 @@ def mse_gradient(target: Array, output: Array) -> Array:
     return (output - target) * (2 / output.size)
 
 
+def mse_value_and_gradient(target: Array, output: Array) -> tuple[float, Array]:
+    r""":func:`mse` and :func:`mse_gradient` from one error :math:`e = \hat y - y`: the same numbers, one pass less."""
+    error = output - target
+    return sum_of_squares(error) / output.size, error * (2 / output.size)
+
+
 def seed_loss(target: Array, output: Array) -> float:
     r"""The seed's rule: :math:`\frac{1}{B}\sum_b \frac12 \sum_j (y - \hat y)^2`."""
     return 0.5 * sum_of_squares(target - output) / output.shape[0]
@@ -127,6 +150,13 @@ def seed_loss(target: Array, output: Array) -> float:
 def seed_loss_gradient(target: Array, output: Array) -> Array:
     r""":math:`\partial L_{seed} / \partial \hat y = \frac{1}{B}(\hat y - y)`."""
     return (output - target) / output.shape[0]
+
+
+def seed_loss_value_and_gradient(target: Array, output: Array) -> tuple[float, Array]:
+    r""":func:`seed_loss` and :func:`seed_loss_gradient` from one error :math:`e = \hat y - y`."""
+    error = output - target
+    batch = float(output.shape[0])  # a float operand: NumPy converts a Python int by a slower path
+    return 0.5 * sum_of_squares(error) / batch, error / batch
 
 
 def mae(target: Array, output: Array) -> float:
@@ -260,8 +290,10 @@ def sparse_categorical_accuracy(labels: Array, output: Array) -> float:
 LOSSES: dict[str, Loss] = {
     loss.name: loss
     for loss in (
-        Loss("mse", mse, mse_gradient, "mean over outputs of (ŷ − y)², averaged over the batch"),
-        Loss("seed", seed_loss, seed_loss_gradient, "½·Σ over outputs of (ŷ − y)², averaged over the batch"),
+        Loss("mse", mse, mse_gradient, "mean over outputs of (ŷ − y)², averaged over the batch",
+             value_and_gradient=mse_value_and_gradient),
+        Loss("seed", seed_loss, seed_loss_gradient, "½·Σ over outputs of (ŷ − y)², averaged over the batch",
+             value_and_gradient=seed_loss_value_and_gradient),
         Loss("mae", mae, mae_gradient, "mean over outputs of |ŷ − y|, averaged over the batch"),
         Loss("huber", huber, huber_gradient, "Huber (δ = 1) averaged over outputs, then over the batch"),
         Loss("binary_crossentropy", binary_crossentropy, binary_crossentropy_gradient,

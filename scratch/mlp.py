@@ -18,6 +18,7 @@ Notation, for a batch of ``B`` samples (one per row) and layers ``l = 0..L-1``:
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -31,6 +32,7 @@ from . import validation as check
 from .activations import ACTIVATIONS, logits_output
 from .batching import batch_slices, epoch_orders
 from .config import Configured, MLPConfig
+from .flat import flat_views, shaped_views
 from .layers import Dense, initial_kernel
 from .losses import LOGIT_OUTPUTS, LOSSES, mse
 from .optimizers import OptimizerState, make_optimizer
@@ -60,6 +62,11 @@ class MLP(Configured):
         self.config = MLPConfig.build(*args, **kwargs)
         self.dtype = self.config.np_dtype
         self.optimizer = make_optimizer(self.config.optimizer)
+        # every parameter and its gradient, in get_weights() order, as views of one flat array each
+        # (scratch.flat): fixed arrays, updated in place, the optimizer updates them all with one call
+        shapes = self._parameter_shapes()
+        self.flat_parameters, self.parameters = flat_views(shapes, self.dtype)
+        self.flat_gradients, self.parameter_gradients = flat_views(shapes, self.dtype)
         self.layers = self._initial_layers()
         loss = LOSSES[self.config.loss]
         #: True when the loss is computed from the output layer's z, as TensorFlow does for a
@@ -69,25 +76,46 @@ class MLP(Configured):
         self.loss_function = loss.from_logits if self.from_logits else loss
         if self.from_logits:
             self.layers[-1].activation = logits_output(self.layers[-1].activation)
-        # every parameter and its gradient, in get_weights() order: fixed arrays, updated in place
-        self.parameters = [p for layer in self.layers for p in layer.parameters]
-        self.parameter_gradients = [g for layer in self.layers for g in layer.gradients]
         self.optimizer.build(self.parameters)
 
-    def _initial_layers(self) -> list[Dense]:
-        """One Dense layer per pair of sizes, kernels drawn in float64 from one generator, then cast.
+    def _parameter_shapes(self) -> list[tuple[int, ...]]:
+        """``(n_in, n_out)`` for each kernel, followed by ``(n_out,)`` for its bias when there are biases."""
+        sizes = self.config.layer_sizes
+        return [shape for n_in, n_out in itertools.pairwise(sizes)
+                for shape in ([(n_in, n_out), (n_out,)] if self.config.use_bias else [(n_in, n_out)])]
 
-        So float32 and float64 networks built with the same seed start from
-        the same numbers; biases start at zero, as in Keras.
+    def _initial_layers(self) -> list[Dense]:
+        """One Dense layer per pair of sizes over its share of the flat arrays, kernels drawn in float64, then cast.
+
+        The kernels come from one generator, so float32 and float64 networks
+        built with the same seed start from the same numbers; biases start at
+        zero, as in Keras.
         """
         rng = np.random.default_rng(self.config.seed)
         sizes = self.config.layer_sizes
+        per_layer = 2 if self.config.use_bias else 1
         layers = []
-        for n_in, n_out, name in zip(sizes[:-1], sizes[1:], self.config.activation):
-            kernel = initial_kernel(rng, n_in, n_out, self.config.init).astype(self.dtype)
-            bias = np.zeros(n_out, dtype=self.dtype) if self.config.use_bias else None
-            layers.append(Dense(kernel, ACTIVATIONS[name], bias))
+        for index, (n_in, n_out, name) in enumerate(zip(sizes[:-1], sizes[1:], self.config.activation)):
+            own = slice(index * per_layer, (index + 1) * per_layer)
+            kernel, *bias = self.parameters[own]
+            kernel[...] = initial_kernel(rng, n_in, n_out, self.config.init)  # cast to the dtype on the copy
+            layers.append(Dense(kernel, ACTIVATIONS[name], *bias, gradients=self.parameter_gradients[own]))
         return layers
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickled or deep-copied: the parameters and gradients are made views of the flat arrays again.
+
+        A copy copies each array on its own, views included: the optimizer
+        would update the copied flat arrays and the layers would never see it.
+        """
+        self.__dict__.update(state)
+        shapes = self._parameter_shapes()
+        self.parameters = shaped_views(self.flat_parameters, shapes)
+        self.parameter_gradients = shaped_views(self.flat_gradients, shapes)
+        per_layer = 2 if self.config.use_bias else 1
+        for index, layer in enumerate(self.layers):
+            own = slice(index * per_layer, (index + 1) * per_layer)
+            layer.hold(self.parameters[own], self.parameter_gradients[own])
 
     # ------------------------------------------------ the seed's attributes
     @property
@@ -186,7 +214,7 @@ class MLP(Configured):
         For the default ``optimizer="sgd"``: :math:`\theta \leftarrow \theta - \eta\, \partial L/\partial \theta`
         for every kernel and bias (see :mod:`scratch.optimizers` for the others).
         """
-        self.optimizer.apply(self.parameters, self.parameter_gradients, learning_rate)
+        self.optimizer.apply_flat(self.flat_parameters, self.flat_gradients, learning_rate)
 
     def train(self, x: Array, y: Array, epochs: int, learning_rate: float, batch_size: int = 1,
               shuffle: int | None = None, verbose: bool = False,
@@ -261,10 +289,9 @@ class MLP(Configured):
 
     def _train_step(self, inputs: Array, targets: Array, learning_rate: float) -> float:
         """Forward, loss, backward, update on one checked batch; returns the pre-update loss."""
-        prediction = self._loss_input(self._forward(inputs))
-        loss = self.loss_function.value(targets, prediction)
+        loss, error = self.loss_function.value_and_gradient(targets, self._loss_input(self._forward(inputs)))
         if math.isfinite(loss):
-            self._backward(self.loss_function.gradient(targets, prediction), input_error=False)
+            self._backward(error, input_error=False)
             self.gradient_descent(learning_rate)
         return loss
 

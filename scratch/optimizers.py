@@ -69,6 +69,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .flat import flat_views, shaped_views
 from .validation import check_optimizer_state
 
 Array = np.ndarray
@@ -106,7 +107,16 @@ class Optimizer:
     """The base of every optimizer: its arguments, the step count and the state's plumbing.
 
     Subclasses set :attr:`name`, :attr:`slots`, :attr:`defaults` and
-    :attr:`bounds`, and write :meth:`update`, the rule for one parameter.
+    :attr:`bounds`, and write the rule: :meth:`step`, element by element on
+    any arrays (every optimizer here), or else :meth:`update`, for one
+    parameter at a time.
+
+    The slots of all the parameters lie end to end in one flat array per slot
+    (:mod:`scratch.flat`); :attr:`slot_arrays` holds the views of it, one per
+    parameter, of its shape. So :meth:`apply_flat` can run an element-wise
+    rule once on every parameter laid end to end (``scratch.MLP``'s flat
+    arrays): the same numbers, bit for bit, as one :meth:`update` per
+    parameter, in two NumPy calls fewer per parameter.
     """
 
     name: ClassVar[str]
@@ -122,7 +132,16 @@ class Optimizer:
     def __init__(self, **options: Any) -> None:
         self.options = self.checked_options(options)
         self.iterations = 0
+        #: The parameters' shapes, once built (:meth:`build`).
+        self.shapes: list[tuple[int, ...]] | None = None
+        #: Each kept slot: one flat array (all parameters end to end), and its views, one per parameter.
+        self.flat_slots: dict[str, Array] = {}
         self.slot_arrays: dict[str, list[Array]] = {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickled or deep-copied: the slots' views per parameter are made views of the flat slots again."""
+        self.__dict__.update(state)
+        self.slot_arrays = {slot: shaped_views(flat, self.shapes) for slot, flat in self.flat_slots.items()}
 
     # ------------------------------------------------------------ arguments
     @classmethod
@@ -185,8 +204,12 @@ class Optimizer:
         return self.slots
 
     def build(self, parameters: Sequence[Array]) -> None:
-        """Create every kept slot: one zero array per parameter, of its shape and dtype."""
-        self.slot_arrays = {slot: [np.zeros_like(p) for p in parameters] for slot in self.kept_slots()}
+        """Create every kept slot: zeros of every parameter's shape and dtype, end to end in one flat array."""
+        self.shapes = [p.shape for p in parameters]
+        dtype = parameters[0].dtype if parameters else np.dtype("float64")
+        views = {slot: flat_views(self.shapes, dtype) for slot in self.kept_slots()}
+        self.flat_slots = {slot: flat for slot, (flat, _) in views.items()}
+        self.slot_arrays = {slot: arrays for slot, (_, arrays) in views.items()}
 
     def apply(self, parameters: Sequence[Array], gradients: Sequence[Array], learning_rate: float) -> None:
         """One step: update every parameter in place from its gradient, then count the step."""
@@ -196,8 +219,30 @@ class Optimizer:
             self.update(index, parameter, gradient, learning_rate)
         self.iterations += 1
 
+    def apply_flat(self, parameters: Array, gradients: Array, learning_rate: float) -> None:
+        """:meth:`apply` on the parameters and gradients laid end to end (1-D, in :meth:`build`'s order).
+
+        An element-wise rule (:meth:`step`) runs once on the flat arrays; a
+        subclass that writes :meth:`update` instead gets one call per
+        parameter, on views of its shape.
+        """
+        if self.shapes is None:
+            raise RuntimeError(f"{self.describe()} must be built on the parameters before apply_flat")
+        if type(self).update is not Optimizer.update:
+            self.apply(shaped_views(parameters, self.shapes), shaped_views(gradients, self.shapes), learning_rate)
+            return
+        self.step(parameters, gradients, learning_rate, self.flat_slots)
+        self.iterations += 1
+
     def update(self, index: int, parameter: Array, gradient: Array, learning_rate: float) -> None:
-        """Update parameter number ``index`` in place (and its slots, ``self.slot_arrays[slot][index]``)."""
+        """Update parameter number ``index`` in place, and its slots: :meth:`step` on that parameter alone."""
+        self.step(parameter, gradient, learning_rate, {slot: views[index] for slot, views in self.slot_arrays.items()})
+
+    def step(self, parameter: Array, gradient: Array, learning_rate: float, slots: Mapping[str, Array]) -> None:
+        """The rule, element by element: update ``parameter`` and its ``slots`` (arrays of its shape) in place.
+
+        Element-wise, so ``parameter`` may be one parameter or all of them end to end.
+        """
         raise NotImplementedError
 
     # --------------------------------------------------------------- state
@@ -225,8 +270,10 @@ class Optimizer:
         reference = next(iter(self.slot_arrays.values()), [])
         shapes = [array.shape for array in reference]
         dtype = reference[0].dtype if reference else np.dtype("float64")
-        self.iterations, self.slot_arrays = check_optimizer_state(state, self.kept_slots(), shapes, dtype,
-                                                                  self.describe())
+        self.iterations, slot_arrays = check_optimizer_state(state, self.kept_slots(), shapes, dtype, self.describe())
+        for slot, arrays in slot_arrays.items():
+            for view, array in zip(self.slot_arrays[slot], arrays):
+                view[...] = array  # in place: the views stay those of the flat slot
 
 
 class SGD(Optimizer):
@@ -255,18 +302,18 @@ class SGD(Optimizer):
     def kept_slots(self) -> tuple[str, ...]:
         return self.slots if self.options["momentum"] != 0 else ()
 
-    def update(self, index: int, parameter: Array, gradient: Array, learning_rate: float) -> None:
+    def step(self, parameter: Array, gradient: Array, learning_rate: float, slots: Mapping[str, Array]) -> None:
         lr = parameter.dtype.type(learning_rate)
         if self.options["momentum"] == 0:
             parameter -= gradient * lr
             return
         mu = self.hyperparameter("momentum", parameter.dtype)
-        m = self.slot_arrays["momentum"][index]
-        step = gradient * lr
+        m = slots["momentum"]
+        lr_gradient = gradient * lr
         m *= mu
-        m -= step  # m = μ m - η g, updated in place: one pass less than m[...] = m * mu - step
+        m -= lr_gradient  # m = μ m - η g, updated in place: one pass less than m[...] = m * mu - η g
         if self.options["nesterov"]:
-            parameter += m * mu - step
+            parameter += m * mu - lr_gradient
         else:
             parameter += m
 
@@ -295,19 +342,18 @@ class Adam(Optimizer):
     def kept_slots(self) -> tuple[str, ...]:
         return self.slots if self.options["amsgrad"] else self.slots[:2]
 
-    def update(self, index: int, parameter: Array, gradient: Array, learning_rate: float) -> None:
+    def step(self, parameter: Array, gradient: Array, learning_rate: float, slots: Mapping[str, Array]) -> None:
         dtype = parameter.dtype
         t = dtype.type(self.iterations + 1)
         beta_1_power = self.hyperparameter("beta_1", dtype) ** t
         beta_2_power = self.hyperparameter("beta_2", dtype) ** t
         alpha = dtype.type(learning_rate) * np.sqrt(1 - beta_2_power) / (1 - beta_1_power)
 
-        m = self.slot_arrays["momentum"][index]
-        v = self.slot_arrays["velocity"][index]
+        m, v = slots["momentum"], slots["velocity"]
         m += (gradient - m) * dtype.type(1 - self.options["beta_1"])
         v += (gradient * gradient - v) * dtype.type(1 - self.options["beta_2"])
         if self.options["amsgrad"]:
-            v_hat = self.slot_arrays["velocity_hat"][index]
+            v_hat = slots["velocity_hat"]
             np.maximum(v_hat, v, out=v_hat)
             v = v_hat
         parameter -= m * alpha / (np.sqrt(v) + dtype.type(self.options["epsilon"]))
@@ -339,17 +385,17 @@ class RMSprop(Optimizer):
                 "average_gradient": self.options["centered"]}
         return tuple(slot for slot in self.slots if kept[slot])
 
-    def update(self, index: int, parameter: Array, gradient: Array, learning_rate: float) -> None:
+    def step(self, parameter: Array, gradient: Array, learning_rate: float, slots: Mapping[str, Array]) -> None:
         dtype = parameter.dtype
         rho, one_minus_rho = dtype.type(self.options["rho"]), dtype.type(1 - self.options["rho"])
         epsilon = dtype.type(self.options["epsilon"])
 
         # Each slot is updated in place (v *= ρ; v += ...): one pass over it less than v[...] = ρ v + ...
-        v = self.slot_arrays["velocity"][index]
+        v = slots["velocity"]
         v *= rho
         v += one_minus_rho * (gradient * gradient)
         if self.options["centered"]:
-            g_bar = self.slot_arrays["average_gradient"][index]
+            g_bar = slots["average_gradient"]
             g_bar *= rho
             g_bar += one_minus_rho * gradient
             denominator = v - g_bar * g_bar + epsilon
@@ -357,7 +403,7 @@ class RMSprop(Optimizer):
             denominator = v + epsilon
         increment = dtype.type(learning_rate) * gradient / np.sqrt(denominator)
         if self.options["momentum"] > 0:
-            m = self.slot_arrays["momentum"][index]
+            m = slots["momentum"]
             m *= dtype.type(self.options["momentum"])
             m += increment
             parameter -= m

@@ -117,6 +117,55 @@ def test_two_steps_follow_the_formula_worked_by_hand(case):
             np.testing.assert_allclose(got, expected, rtol=1e-14, atol=1e-16, err_msg=slot)
 
 
+@pytest.mark.parametrize("case", HAND_CASES)
+def test_a_step_on_the_flat_arrays_is_the_step_per_parameter_bit_for_bit(case):
+    """``apply_flat`` (every parameter end to end, one call) against ``apply`` (one update each, checked above)."""
+    spec, _ = HAND_CASES[case]
+    expected_parameters, expected_state = two_steps(spec)
+    optimizer = make_optimizer(spec)
+    parameters = np.concatenate([W0.ravel(), B0])
+    optimizer.build([W0, B0])
+    for gradients, learning_rate in zip(GRADIENTS, LEARNING_RATES):
+        optimizer.apply_flat(parameters, np.concatenate([g.ravel() for g in gradients]), learning_rate)
+    np.testing.assert_array_equal(parameters, np.concatenate([p.ravel() for p in expected_parameters]))
+    state = optimizer.get_state()
+    assert [a.shape for slot in set(state) - {"iterations"} for a in state[slot]] == [(2, 3), (3,)] * (len(state) - 1)
+    assert_same_state(state, expected_state)
+
+
+def test_a_rule_written_per_parameter_is_applied_per_parameter_on_the_flat_arrays():
+    """A subclass that overrides ``update`` (the gallery's optimizers) sees one parameter at a time, by index."""
+    seen = []
+
+    class Halving(OPTIMIZERS["sgd"]):
+        def update(self, index, parameter, gradient, learning_rate):
+            seen.append((index, parameter.shape))
+            parameter *= 0.5
+
+    optimizer = Halving()
+    optimizer.build([W0, B0])
+    parameters = np.concatenate([W0.ravel(), B0])
+    optimizer.apply_flat(parameters, np.zeros_like(parameters), 0.1)
+    assert seen == [(0, (2, 3)), (1, (3,))] and optimizer.iterations == 1
+    np.testing.assert_array_equal(parameters, np.concatenate([W0.ravel(), B0]) * 0.5)
+
+
+def test_a_step_on_the_flat_arrays_needs_the_optimizer_built():
+    with pytest.raises(RuntimeError, match="must be built on the parameters before apply_flat"):
+        make_optimizer("sgd").apply_flat(np.zeros(3), np.zeros(3), 0.1)
+
+
+def test_slots_are_views_of_one_flat_array_that_set_state_writes_into():
+    optimizer = make_optimizer("adam")
+    optimizer.build([W0, B0])
+    flat = optimizer.flat_slots["momentum"]
+    state = optimizer.get_state() | {"momentum": [np.full((2, 3), 1.0), np.full(3, 2.0)], "iterations": 4}
+    optimizer.set_state(state)
+    assert optimizer.flat_slots["momentum"] is flat
+    assert flat.tolist() == [1.0] * 6 + [2.0] * 3
+    assert all(np.shares_memory(view, flat) for view in optimizer.slot_arrays["momentum"])
+
+
 def test_amsgrad_case_really_lowers_the_velocity_below_its_maximum():
     """Else the amsgrad case above could not tell max(v̂, v) from v."""
     _, state = two_steps({"name": "adam", "amsgrad": True, "beta_1": 0.5})
