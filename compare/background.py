@@ -11,6 +11,14 @@ the parent imports TensorFlow and builds side ``b`` on another core. The
 answers are the numbers the parent would have computed: the same code, the
 same data, the same starting state.
 
+A Ctrl-C reaches both processes (a terminal signals the whole process
+group). The child then answers that it was interrupted, and :meth:`Background.result`
+raises :class:`KeyboardInterrupt` in the parent: the parent cannot count on
+its own one, since Python drops a ``KeyboardInterrupt`` raised while a garbage
+collection callback or a ``__del__`` runs (JAX, which Keras imports, registers
+such a callback), and a parent that missed the Ctrl-C would take the silent
+child for one killed for memory and train side ``a`` itself.
+
 It is used only where that is safe and pays (:func:`can_fork`): on Linux
 (``fork`` is missing on Windows and unsafe with macOS's system libraries),
 with at least two cores for this process, and before TensorFlow is imported
@@ -60,7 +68,8 @@ class Background:
     def result(self) -> Any:
         """The function's return value, once it is there; what it raised is raised here.
 
-        Raises :class:`NoAnswer` when the child ended without answering.
+        Raises :class:`KeyboardInterrupt` when Ctrl-C stopped the child, and
+        :class:`NoAnswer` when the child ended without answering.
         """
         try:
             kind, value = self._answers.recv()
@@ -69,6 +78,8 @@ class Background:
             raise NoAnswer(f"the background process ended without an answer (exit status "
                            f"{self._process.exitcode})") from None
         self._process.join()
+        if kind == "interrupted":
+            raise KeyboardInterrupt
         if kind == "error":
             raise value
         return value
@@ -82,11 +93,12 @@ class Background:
 
 
 def _answer(sender: Connection, function: Callable[..., Any], args: tuple, kwargs: dict) -> None:
-    """The child: run ``function`` and send ``("result", value)`` or ``("error", exception)``."""
+    """The child: run ``function`` and send ``("result", value)``, ``("error", exception)`` or, after Ctrl-C,
+    ``("interrupted", None)``."""
     try:
         answer = ("result", function(*args, **kwargs))
-    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: the parent reports it
-        return
+    except KeyboardInterrupt:  # the parent may have missed its own Ctrl-C (see the module doc): say so
+        answer = ("interrupted", None)
     except Exception as error:  # raised again in the parent
         answer = ("error", error)
     try:

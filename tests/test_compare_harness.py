@@ -2,7 +2,9 @@
 fail, and the localisation names the right epoch, batch, layer and cause."""
 
 import os
+import signal
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -221,6 +223,21 @@ def test_what_the_forked_child_raises_is_raised_in_the_parent():
 def test_a_child_that_dies_without_answering_is_said_so():
     with pytest.raises(background.NoAnswer, match="without an answer"):
         with background.in_background(os._exit, 3) as child:
+            child.result()
+
+
+def stopped_by_ctrl_c() -> None:
+    """What Ctrl-C does to the child: SIGINT arrives while it works."""
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(30)  # never finishes: the signal interrupts it
+
+
+@FORKS
+def test_a_child_stopped_by_ctrl_c_stops_the_parent_too():
+    """KeyboardInterrupt, not NoAnswer: the parent may have missed its own Ctrl-C (Python drops one raised in a
+    garbage-collection callback) and would otherwise take the child for one killed for memory and train a itself."""
+    with pytest.raises(KeyboardInterrupt):
+        with background.in_background(stopped_by_ctrl_c) as child:
             child.result()
 
 
