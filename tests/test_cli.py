@@ -1,8 +1,9 @@
 """The mlp-compare command: exit statuses, reports, files, error messages.
 
-Subprocess runs start TensorFlow (~4 s each), so there are few of them, on
-small data, each checking several things; the error paths never reach
-TensorFlow and run in-process.
+Subprocess runs start TensorFlow (~5 s each), so there are few of them, each
+checking several things, and only where the property needs a process of its
+own (a terminal, Ctrl-C, the console script); everything else, failing runs
+through Keras included, runs in-process.
 """
 
 import fcntl
@@ -28,12 +29,10 @@ from compare import cli
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_cli(*args, tmp_path, env_extra=None, module=False):
-    path = os.pathsep.join([str(tmp_path), str(ROOT)])
-    env = dict(os.environ, PYTHONPATH=path, **(env_extra or {}))
+def mlp_compare() -> list[str]:
+    """The installed ``mlp-compare`` script (``console_main``), or ``python -m compare`` where it is not installed."""
     script = shutil.which("mlp-compare")
-    command = [sys.executable, "-m", "compare"] if module or script is None else [script]
-    return subprocess.run([*command, *args], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    return [sys.executable, "-m", "compare"] if script is None else [script]
 
 
 # ------------------------------------------------------- through TensorFlow
@@ -45,40 +44,6 @@ TENSORFLOW_NOISE = ("WARNING:tensorflow", "tf.function", "retracing", "oneDNN", 
 def assert_no_tensorflow_noise(text: str) -> None:
     found = [word for word in TENSORFLOW_NOISE if word.lower() in text.lower()]
     assert not found, f"TensorFlow log text {found} in:\n{text}"
-
-
-@pytest.mark.keras
-@pytest.mark.slow
-def test_default_run_passes_and_writes_every_report(tmp_path):
-    """The default run, its JSON on stdout (``-``), Markdown through a symlink, CSV into a FIFO, a PDF plot."""
-    (tmp_path / "kept").mkdir()
-    (tmp_path / "r.md").symlink_to(tmp_path / "kept" / "report.md")
-    os.mkfifo(tmp_path / "losses.csv")
-    received = []
-    reader = threading.Thread(target=lambda: received.append((tmp_path / "losses.csv").read_text()))
-    reader.start()
-    result = run_cli("--json", "-", "--markdown", "r.md", "--csv", "losses.csv", "--plot", "p.pdf", tmp_path=tmp_path)
-    reader.join(timeout=10)
-    assert result.returncode == 0, result.stdout + result.stderr
-    doc = json.loads(result.stdout)  # standard output carries the JSON and nothing else
-    assert doc["passed"] is True
-    assert doc["config"]["architecture"] == "2-5-1" and doc["config"]["samples"] == 1000
-    assert doc["config"]["epochs"] == 50 and doc["config"]["batch_size"] == 1 and doc["config"]["bias"] is False
-    assert doc["names"] == ["scratch.MLP", "keras_equiv.KerasMLP"]
-    assert [c["name"] for c in doc["checks"]][1:] == [
-        "forward", "evaluate", "gradient W0", "gradient W1", "epoch losses", "final W0", "final W1",
-        "optimizer iterations"]
-    assert len(doc["losses"]["a"]) == len(doc["losses"]["b"]) == 50
-    assert {t["operation"] for t in doc["timings"]} == {"forward", "gradients", "train epoch"}
-    assert "PASS: all 9 checks agree" in result.stderr and "timing" in result.stderr  # the report, on stderr
-    assert (tmp_path / "r.md").is_symlink() and (tmp_path / "r.md").read_text().startswith("## ✅ PASS")
-    assert re.search(r"^\| architecture +\| 2-5-1 +\|$", (tmp_path / "r.md").read_text(), re.MULTILINE)
-    assert len(received[0].splitlines()) == 51 and stat.S_ISFIFO(os.stat(tmp_path / "losses.csv").st_mode)
-    assert (tmp_path / "p.pdf").read_bytes()[:5] == b"%PDF-"
-    assert sorted(os.listdir(tmp_path)) == ["kept", "losses.csv", "p.pdf", "r.md"]  # no temporary files left
-    assert os.listdir(tmp_path / "kept") == ["report.md"]
-    assert "training" not in result.stderr and "Epoch 1/50" not in result.stderr  # no progress off a terminal
-    assert_no_tensorflow_noise(result.stderr)
 
 
 def run_in_terminal(command: list[str], cwd: Path, timeout: float = 120) -> tuple[int, str]:
@@ -107,15 +72,42 @@ def run_in_terminal(command: list[str], cwd: Path, timeout: float = 120) -> tupl
 
 @pytest.mark.keras
 @pytest.mark.slow
-def test_a_terminal_sees_progress_lines_that_update_in_place_and_then_only_the_report(tmp_path):
-    code, screen = run_in_terminal([sys.executable, "-m", "compare", "--samples", "1000", "--epochs", "3",
-                                    "--repeats", "1"], tmp_path)
+def test_the_default_run_on_a_terminal_shows_progress_then_only_the_report_and_writes_every_report(tmp_path):
+    """The README's first command as a user runs it: on a terminal, with every report file besides (Markdown
+    through a symlink, CSV into a FIFO, a PDF plot). One process, so TensorFlow starts once; standard output
+    carrying the JSON alone (``--json -``) and no progress off a terminal are asserted in-process below
+    (test_json_to_stdout_and_the_report_to_stderr)."""
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "r.md").symlink_to(tmp_path / "kept" / "report.md")
+    os.mkfifo(tmp_path / "losses.csv")
+    received = []
+    reader = threading.Thread(target=lambda: received.append((tmp_path / "losses.csv").read_text()))
+    reader.start()
+    code, screen = run_in_terminal([*mlp_compare(), "--json", "r.json", "--markdown", "r.md", "--csv", "losses.csv",
+                                    "--plot", "p.pdf"], tmp_path)
+    reader.join(timeout=10)
     assert code == 0, screen
     assert screen.count("\n") <= 40, screen  # the report alone: no line per epoch
     assert "training scratch.MLP:" in screen and "training keras_equiv.KerasMLP:" in screen
     assert "sample/s" in screen and "\r" in screen.replace("\r\n", "")  # tqdm redraws its line in place
-    assert "Epoch 1/3" not in screen and "PASS: all 9 checks agree" in screen
+    assert "Epoch 1/50" not in screen and "PASS: all 9 checks agree" in screen and "timing" in screen
     assert_no_tensorflow_noise(screen)
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["passed"] is True
+    assert doc["config"]["architecture"] == "2-5-1" and doc["config"]["samples"] == 1000
+    assert doc["config"]["epochs"] == 50 and doc["config"]["batch_size"] == 1 and doc["config"]["bias"] is False
+    assert doc["names"] == ["scratch.MLP", "keras_equiv.KerasMLP"]
+    assert [c["name"] for c in doc["checks"]][1:] == [
+        "forward", "evaluate", "gradient W0", "gradient W1", "epoch losses", "final W0", "final W1",
+        "optimizer iterations"]
+    assert len(doc["losses"]["a"]) == len(doc["losses"]["b"]) == 50
+    assert {t["operation"] for t in doc["timings"]} == {"forward", "gradients", "train epoch"}
+    assert (tmp_path / "r.md").is_symlink() and (tmp_path / "r.md").read_text().startswith("## ✅ PASS")
+    assert re.search(r"^\| architecture +\| 2-5-1 +\|$", (tmp_path / "r.md").read_text(), re.MULTILINE)
+    assert len(received[0].splitlines()) == 51 and stat.S_ISFIFO(os.stat(tmp_path / "losses.csv").st_mode)
+    assert (tmp_path / "p.pdf").read_bytes()[:5] == b"%PDF-"
+    assert sorted(os.listdir(tmp_path)) == ["kept", "losses.csv", "p.pdf", "r.json", "r.md"]  # no temporary files
+    assert os.listdir(tmp_path / "kept") == ["report.md"]
 
 
 @pytest.mark.keras
@@ -164,30 +156,6 @@ def test_ctrl_c_while_tensorflow_loads_and_scratch_trains_beside_it_exits_130_an
         os.killpg(process.pid, 0)
 
 
-@pytest.mark.keras
-@pytest.mark.slow
-def test_wrong_gradient_exits_1_and_names_the_cause(tmp_path):
-    result = run_cli("--impl", "compare.gallery.wrong:NoFactorTwo", "--samples", "50", "--epochs", "2",
-                     "--repeats", "0", "--json", "r.json", tmp_path=tmp_path, module=True)
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "FAIL: gradient W0, gradient W1" in result.stdout
-    assert "cause: loss convention — at epoch 1, batch 1" in result.stdout
-    doc = json.loads((tmp_path / "r.json").read_text())
-    assert doc["passed"] is False and doc["localisation"]["cause"] == "loss convention"
-    assert doc["names"] == ["compare.NoFactorTwo", "keras_equiv.KerasMLP"]
-
-
-@pytest.mark.keras
-@pytest.mark.slow
-def test_unweighted_epoch_loss_exits_1_and_names_the_cause(tmp_path):
-    result = run_cli("--impl", "compare.gallery.wrong:PlainEpochMean", "--samples", "50", "--epochs", "2",
-                     "--batch-size", "16", "--repeats", "0", "--bias", "--shuffle", "3", tmp_path=tmp_path)
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "FAIL: epoch losses" in result.stdout and "final W0" not in result.stdout.split("FAIL:")[1]
-    assert "cause: epoch-loss averaging — at epoch 1" in result.stdout
-    assert "compare.PlainEpochMean reports the plain mean" in result.stdout
-
-
 def test_ctrl_c_stops_python_m_scratch_with_one_line(tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "scratch", "--samples", "200000", "--epochs", "100"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
@@ -203,6 +171,28 @@ def run_main(capsys, *args):
     code = cli.main(list(args))
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+@pytest.mark.keras
+def test_wrong_gradient_exits_1_and_names_the_cause(capsys, tmp_path):
+    code, out, err = run_main(capsys, "--impl", "compare.gallery.wrong:NoFactorTwo", "--samples", "50", "--epochs",
+                              "2", "--repeats", "0", "--json", str(tmp_path / "r.json"))
+    assert code == 1, out + err
+    assert "FAIL: gradient W0, gradient W1" in out
+    assert "cause: loss convention — at epoch 1, batch 1" in out
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["passed"] is False and doc["localisation"]["cause"] == "loss convention"
+    assert doc["names"] == ["compare.NoFactorTwo", "keras_equiv.KerasMLP"]
+
+
+@pytest.mark.keras
+def test_unweighted_epoch_loss_exits_1_and_names_the_cause(capsys):
+    code, out, err = run_main(capsys, "--impl", "compare.gallery.wrong:PlainEpochMean", "--samples", "50", "--epochs",
+                              "2", "--batch-size", "16", "--repeats", "0", "--bias", "--shuffle", "3")
+    assert code == 1, out + err
+    assert "FAIL: epoch losses" in out and "final W0" not in out.split("FAIL:")[1]
+    assert "cause: epoch-loss averaging — at epoch 1" in out
+    assert "compare.PlainEpochMean reports the plain mean" in out
 
 
 def test_scratch_against_scratch_with_csv_data(capsys, tmp_path):
@@ -326,6 +316,7 @@ def test_json_to_stdout_and_the_report_to_stderr(capsys, tmp_path):
     assert code == 0
     assert json.loads(out)["passed"] is True  # stdout is the JSON alone
     assert "PASS: all 9 checks agree" in err and (tmp_path / "l.csv").exists()
+    assert "training" not in err  # no progress when standard error is not a terminal (and no --verbose)
     assert not (tmp_path / "-").exists() and not os.path.exists("-")
 
 
