@@ -5,10 +5,11 @@ Keras is the independent witness here: its Dense layers, GradientTape and
 
 Forward and gradient checks run the full product of activations x bias x
 architectures x dtypes. Training runs 50 (float64) or 20 (float32) epochs of
-``fit``, about a second each, so it covers the factors with a covering design
-instead: every activation meets every architecture, and each of bias,
+``fit``, seconds each, so it covers the factors with a covering design
+instead: every activation meets every architecture once, each of dtype, bias,
 batch size (1, or 32 with a partial last batch) and shuffle takes both its
-values with every activation and every architecture.
+values with every activation and every architecture, and every two of those
+four take all four pairs of values (``test_training_design_covers_every_pair``).
 """
 
 from __future__ import annotations
@@ -43,8 +44,10 @@ STATIC_CASES = list(itertools.product(DTYPES, ACTIVATIONS, [False, True], ARCHIT
 
 # (use_bias, batch_size, shuffle): any two columns take all four pairs of values.
 ORTHOGONAL_ROWS = [(False, 1, None), (False, 32, 11), (True, 1, 11), (True, 32, None)]
+# The dtype alternates along the rows and changes phase from one round of the four to the next: every eight
+# cases hold each orthogonal row once in each dtype.
 TRAIN_CASES = [
-    (activation, arch, *ORTHOGONAL_ROWS[i % 4])
+    (activation, arch, *ORTHOGONAL_ROWS[i % 4], DTYPES[(i + i // 4) % 2])
     for i, (activation, arch) in enumerate(itertools.product(ACTIVATIONS, ARCHITECTURES))
 ]
 
@@ -65,9 +68,23 @@ def test_forward_and_gradients_agree(dtype, activation, use_bias, arch):
     assert mlp.evaluate(x, y) == pytest.approx(twin.evaluate(x, y), rel=RTOL[dtype])
 
 
-@pytest.mark.parametrize("dtype", [pytest.param("float64", marks=pytest.mark.slow), "float32"])  # 50 or 20 epochs
-@pytest.mark.parametrize("activation, arch, use_bias, batch_size, shuffle", TRAIN_CASES, ids=map(case_id, TRAIN_CASES))
-def test_training_agrees(dtype, activation, arch, use_bias, batch_size, shuffle):
+def test_training_design_covers_every_pair():
+    assert sorted((case[0], case[1]) for case in TRAIN_CASES) == sorted(itertools.product(ACTIVATIONS, ARCHITECTURES))
+    for position, values in ((0, ACTIVATIONS), (1, ARCHITECTURES)):
+        for value in values:
+            rows = [case[2:] for case in TRAIN_CASES if case[position] == value]
+            assert all(len(set(column)) == 2 for column in zip(*rows)), value  # both values of every factor
+    columns = list(zip(*TRAIN_CASES))[2:]
+    for one, other in itertools.combinations(columns, 2):
+        assert len(set(zip(one, other))) == 4
+
+
+@pytest.mark.parametrize(
+    "activation, arch, use_bias, batch_size, shuffle, dtype",
+    [pytest.param(*case, marks=[pytest.mark.slow] if case[-1] == "float64" else []) for case in TRAIN_CASES],
+    ids=map(case_id, TRAIN_CASES),
+)  # 50 epochs in float64, 20 in float32
+def test_training_agrees(activation, arch, use_bias, batch_size, shuffle, dtype):
     mlp = make_mlp(arch, activation, use_bias, dtype)
     twin = KerasMLP.from_scratch(mlp)
     x, y = make_data(mlp)
