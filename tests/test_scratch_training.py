@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -128,13 +125,6 @@ def test_seed_demo_learns_below_1e_3_in_50_epochs():
     assert history[-1] < 1e-3
     assert history[-1] < history[0] / 10
     assert abs(net.forward([0.1, 0.3])[0] - 0.4) < 0.05
-
-
-def test_python_m_scratch_runs_and_prints_the_prediction():
-    result = subprocess.run([sys.executable, "-m", "scratch", "--epochs", "2"],
-                            capture_output=True, text=True, timeout=60, check=True)
-    assert result.stdout.count("Error:") == 2
-    assert "0.1 + 0.3 is equal to" in result.stdout
 
 
 def test_verbose_prints_one_line_per_epoch(capsys):
