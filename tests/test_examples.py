@@ -69,14 +69,9 @@ def test_seed_keras_demo_agrees(monkeypatch, capsys):
 
 @pytest.mark.keras
 def test_check_your_own_mlp_passes_and_catches_the_classic_bug(monkeypatch, capsys):
-    code, out = run_example("check_your_own_mlp", monkeypatch, capsys)
+    code, out = run_example("check_your_own_mlp", monkeypatch, capsys)  # main() runs the CI function first
     assert code == 0 and "MyMLP agrees with Keras" in out
     assert "cause: loss convention" in out and "0.5 ×" in out  # the missing factor 2, found
-
-
-@pytest.mark.keras
-def test_check_your_own_mlp_ci_function(monkeypatch):
-    load_example("check_your_own_mlp", monkeypatch).test_my_mlp_matches_keras()
 
 
 @pytest.mark.keras
