@@ -34,6 +34,7 @@ KERAS_MARK = re.compile(r"\bpytest\.mark\.keras\b")
 #: An identifier of pytest's ``-m`` expression language, minus its keywords.
 MARK_NAME = re.compile(r"[\w:+\-.\[\]\\/]+")
 NUMPY_ONLY_RUN = pytest.StashKey[bool]()
+TENSORFLOW_REPORTED = pytest.StashKey[bool]()
 
 
 @functools.cache
@@ -85,6 +86,20 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("keras") and importlib.util.find_spec("tensorflow") is None:
         pytest.skip("needs TensorFlow (pip install tensorflow)")
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Under pytest-xdist, fail the first test after which a worker of a NumPy-only run has TensorFlow loaded.
+
+    A worker's own session status does not reach the final exit status, so the
+    worker reports it as a test error instead (once: the test that imported it,
+    or the first one after a module that did at collection).
+    """
+    session = item.session
+    if (hasattr(item.config, "workerinput") and session.stash.get(NUMPY_ONLY_RUN, False)
+            and "tensorflow" in sys.modules and not session.stash.get(TENSORFLOW_REPORTED, False)):
+        session.stash[TENSORFLOW_REPORTED] = True
+        pytest.fail("TensorFlow was imported by tests not marked keras (by this test, or at collection)")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -93,3 +93,9 @@ def test_numpy_only_tier_guard_and_ci_profile(tmp_path):
     assert "2 passed" in output and "error" not in output.lower(), output  # the Keras-only module was not imported
     assert "TensorFlow was imported by tests not marked keras" in output, output
     assert result.returncode == pytest.ExitCode.TESTS_FAILED, output
+    # On pytest-xdist's workers (as the suite runs, addopts) the failure must reach the final status too.
+    result = subprocess.run([*command, "-n", "1"], capture_output=True, text=True, cwd=tmp_path,
+                            env={**os.environ, "CI": "true"})
+    output = result.stdout + result.stderr
+    assert "TensorFlow was imported by tests not marked keras" in output, output
+    assert "2 passed, 1 error" in output and result.returncode == pytest.ExitCode.TESTS_FAILED, output
