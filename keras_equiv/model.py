@@ -242,6 +242,10 @@ class KerasMLP(Configured):
               progress: Callable[[int], None] | None = None) -> list[float]:
         """``model.fit`` with ``shuffle=False``, returning ``History.history["loss"]``.
 
+        On TensorFlow ``fit`` is given the batches as a cached ``tf.data.Dataset``
+        (:func:`keras_equiv.backends.tensorflow.fit_data`): the same training,
+        faster.
+
         With ``shuffle=None`` this is one ``fit(x, y, batch_size, epochs,
         shuffle=False)`` call. With an int ``shuffle`` Keras must see the
         scratch side's order, so each epoch is one ``fit`` call on the samples
@@ -256,7 +260,6 @@ class KerasMLP(Configured):
         batch_size = check.check_batch_size(batch_size)
         shuffle = check.check_optional_seed("shuffle", shuffle)
         fit_kwargs = dict(
-            batch_size=batch_size,
             shuffle=False,
             verbose=2 if verbose else 0,
             callbacks=[StopOnNonFiniteLoss()] + ([] if progress is None else [
@@ -265,13 +268,13 @@ class KerasMLP(Configured):
         with keras_floatx(self.dtype.name):
             self.model.optimizer.learning_rate = learning_rate
             if shuffle is None:
-                history = self.model.fit(inputs, targets, epochs=epochs, **fit_kwargs)
+                data = backends.fit_data(inputs, targets, batch_size)
+                history = self.model.fit(**data, epochs=epochs, **fit_kwargs)
                 return _finite_losses(history.history.get("loss", []))
             losses = []
             for epoch, order in enumerate(epoch_orders(len(inputs), epochs, shuffle)):
-                history = self.model.fit(
-                    inputs[order], targets[order], initial_epoch=epoch, epochs=epoch + 1, **fit_kwargs
-                )
+                data = backends.fit_data(inputs[order], targets[order], batch_size)
+                history = self.model.fit(**data, initial_epoch=epoch, epochs=epoch + 1, **fit_kwargs)
                 losses += _finite_losses(history.history["loss"], first_epoch=epoch + 1)
             return losses
 

@@ -132,6 +132,41 @@ def test_steps_per_execution_changes_no_bit(batch_size):
         np.testing.assert_array_equal(a, b)
 
 
+def fit_on_arrays(twin, x, y, epochs, learning_rate, batch_size, shuffle):
+    """The witness: Keras ``fit`` given the arrays themselves, each epoch in scratch's order."""
+    from keras_equiv.floatx import keras_floatx
+
+    twin.model.optimizer.learning_rate = learning_rate
+    losses = []
+    with keras_floatx(twin.dtype.name):
+        for epoch, order in enumerate(scratch.batching.epoch_orders(len(x), epochs, shuffle)):
+            xs, ys = (x, y) if order is None else (x[order], y[order])
+            history = twin.model.fit(xs, ys, batch_size=batch_size, shuffle=False, verbose=0,
+                                     initial_epoch=epoch, epochs=epoch + 1)
+            losses += history.history["loss"]
+    return losses
+
+
+@pytest.mark.parametrize("case", ["mse-float64-batch1", "sparse-float32-batch7-shuffled"])
+def test_the_cached_dataset_trains_as_fit_on_the_arrays_bit_for_bit(case):
+    """On TensorFlow ``train`` hands ``fit`` a cached ``tf.data.Dataset``: the same losses and weights as arrays."""
+    if case.startswith("mse"):
+        mlp, batch_size, shuffle = make_mlp("3-[7,4]-2", "mix", True), 1, None
+        x, y = make_data(mlp)
+    else:
+        mlp = scratch.MLP(4, [5], 3, activation=["relu", "softmax"], use_bias=True, dtype="float32",
+                          init="glorot_uniform", seed=2, loss="sparse_categorical_crossentropy", optimizer="adam")
+        rng = np.random.default_rng(3)
+        x, y = rng.normal(size=(31, 4)).astype(np.float32), rng.integers(0, 3, size=31)
+        batch_size, shuffle = 7, 3  # a partial last batch, a new order each epoch
+    trained, witness = KerasMLP.from_scratch(mlp), KerasMLP.from_scratch(mlp)
+    assert trained.train(x, y, 3, 0.05, batch_size=batch_size, shuffle=shuffle) == fit_on_arrays(
+        witness, x, y, 3, 0.05, batch_size, shuffle)
+    for a, b in zip(trained.get_weights() + trained.get_optimizer_state().get("momentum", []),
+                    witness.get_weights() + witness.get_optimizer_state().get("momentum", []), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_same_comparison_twice_is_bit_identical():
     runs = []
     for _ in range(2):

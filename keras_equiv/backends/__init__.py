@@ -4,7 +4,8 @@ This package imports no Keras: the command line asks it whether a backend is
 installed, and a worker process (:mod:`keras_equiv.worker`) asks it which
 environment to set *before* its first ``import keras``. The few lines that
 differ between backends (how a gradient is taken) are one small module each,
-imported only inside a process running that backend:
+imported only inside a process running that backend (TensorFlow's also hands
+``fit`` its data as a cached ``tf.data.Dataset``):
 
 ==============  =======================================  =========================================
 backend         gradients                                module
@@ -92,5 +93,22 @@ def environment(name: str, x64: bool = True) -> dict[str, str]:
 
 def gradients(model: Any, inputs: Any, targets: Any) -> list:
     """``dLoss/dθ`` of a compiled model's loss on one batch, by the process's backend (NumPy arrays)."""
-    module = importlib.import_module(f".{current()}", __name__)
-    return module.gradients(model, inputs, targets)
+    return _module().gradients(model, inputs, targets)
+
+
+def fit_data(inputs: Any, targets: Any, batch_size: int) -> dict[str, Any]:
+    """The data arguments of ``model.fit`` for these arrays in batches of ``batch_size``, in order.
+
+    The arrays themselves (``x``, ``y``, ``batch_size``), except on TensorFlow
+    (see :func:`keras_equiv.backends.tensorflow.fit_data`).
+    """
+    return getattr(_module(), "fit_data", _arrays)(inputs, targets, batch_size)
+
+
+def _arrays(inputs: Any, targets: Any, batch_size: int) -> dict[str, Any]:
+    return {"x": inputs, "y": targets, "batch_size": batch_size}
+
+
+def _module() -> Any:
+    """The module of the process's backend (imported only now: it imports the backend's package)."""
+    return importlib.import_module(f".{current()}", __name__)
