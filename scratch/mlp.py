@@ -93,14 +93,18 @@ class MLP(Configured):
         """
         rng = np.random.default_rng(self.config.seed)
         sizes = self.config.layer_sizes
-        per_layer = 2 if self.config.use_bias else 1
         layers = []
-        for index, (n_in, n_out, name) in enumerate(zip(sizes[:-1], sizes[1:], self.config.activation)):
-            own = slice(index * per_layer, (index + 1) * per_layer)
-            kernel, *bias = self.parameters[own]
+        for n_in, n_out, name, (kernel, *bias), gradients in zip(
+                sizes[:-1], sizes[1:], self.config.activation, self._by_layer(self.parameters),
+                self._by_layer(self.parameter_gradients)):
             kernel[...] = initial_kernel(rng, n_in, n_out, self.config.init)  # cast to the dtype on the copy
-            layers.append(Dense(kernel, ACTIVATIONS[name], *bias, gradients=self.parameter_gradients[own]))
+            layers.append(Dense(kernel, ACTIVATIONS[name], *bias, gradients=gradients))
         return layers
+
+    def _by_layer(self, arrays: list[Array]) -> list[list[Array]]:
+        """``arrays`` in ``get_weights()`` order, cut into each layer's ``[W]`` or ``[W, b]``."""
+        per_layer = 2 if self.config.use_bias else 1
+        return [arrays[start:start + per_layer] for start in range(0, len(arrays), per_layer)]
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickled or deep-copied: the parameters and gradients are made views of the flat arrays again.
@@ -112,10 +116,9 @@ class MLP(Configured):
         shapes = self._parameter_shapes()
         self.parameters = shaped_views(self.flat_parameters, shapes)
         self.parameter_gradients = shaped_views(self.flat_gradients, shapes)
-        per_layer = 2 if self.config.use_bias else 1
-        for index, layer in enumerate(self.layers):
-            own = slice(index * per_layer, (index + 1) * per_layer)
-            layer.hold(self.parameters[own], self.parameter_gradients[own])
+        for layer, parameters, gradients in zip(self.layers, self._by_layer(self.parameters),
+                                                self._by_layer(self.parameter_gradients), strict=True):
+            layer.hold(parameters, gradients)
 
     # ------------------------------------------------ the seed's attributes
     @property
