@@ -56,8 +56,6 @@ SUFFIXES = {"json": (".json",), "markdown": (".md", ".markdown"), "csv": (".csv"
 FORMAT_NAMES = {"json": "JSON", "markdown": "Markdown", "csv": "CSV", "plot": "an image (PNG, SVG or PDF)"}
 #: endings of image formats no option writes: refused for every option (a plot there would not be that format)
 OTHER_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".gif", ".tif", ".tiff", ".webp", ".bmp")
-#: where a path names one of this process's own open files (``/dev/stdout`` links to ``/proc/self/fd/1``)
-OPEN_FILE_FOLDERS = ("/dev/fd", "/proc/self/fd", f"/proc/{os.getpid()}/fd")
 STDOUT = "-"
 Content = str | bytes
 
@@ -127,9 +125,12 @@ def suffix_problem(output: Output) -> str | None:
 
 def names_open_file(path: str) -> bool:
     """Whether ``path`` or a link on the way to its target is one of this process's open files (``/dev/stdout``)."""
+    # the folders that list this process's open files (``/dev/stdout`` links to ``/proc/self/fd/1``); the pid is
+    # read now, not at import: a forked process has its own
+    folders = ("/dev/fd", "/proc/self/fd", f"/proc/{os.getpid()}/fd")
     current = Path(os.path.abspath(path))
     for _ in range(40):  # the kernel's own limit on links followed
-        if str(current.parent) in OPEN_FILE_FOLDERS:
+        if str(current.parent) in folders:
             return True
         if not current.is_symlink():
             return False
