@@ -6,12 +6,35 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pytest
 
 import scratch
 from compare import compare
 from compare.results import Report
+from keras_equiv import backends
 
 SAMPLES, EPOCHS, BATCH, LEARNING_RATE = 20, 2, 5, 0.1  # batches of 5: dividing by 5 is inexact in float32
+#: What installs each non-TensorFlow backend, for the skip message.
+EXTRAS = {"jax": "JAX is not installed (pip install -e '.[jax]')",
+          "torch": "PyTorch is not installed (pip install -e '.[torch]')"}
+
+
+def worker_for(backend: str) -> Any:
+    """A test module's ``worker`` fixture: one ``BackendWorker`` on ``backend`` for the whole module.
+
+    Skips the module (at import) when the backend is not installed.
+    """
+    if not backends.installed(backend):
+        pytest.skip(EXTRAS[backend], allow_module_level=True)
+
+    @pytest.fixture(scope="module")
+    def worker() -> Any:
+        from keras_equiv.remote import BackendWorker
+
+        with BackendWorker(backend) as running:
+            yield running
+
+    return worker
 
 
 @dataclass(frozen=True)

@@ -14,23 +14,13 @@ from __future__ import annotations
 import backend_cases
 import numpy as np
 import pytest
-from backend_cases import CASES, Case
+from backend_cases import CASES, Case, worker_for
 
 import scratch
-from keras_equiv import backends
 
 pytestmark = pytest.mark.keras
 
-if not backends.installed("jax"):
-    pytest.skip("JAX is not installed (pip install -e '.[jax]')", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def worker():
-    from keras_equiv.remote import BackendWorker
-
-    with BackendWorker("jax") as jax_worker:
-        yield jax_worker
+worker = worker_for("jax")
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)

@@ -11,23 +11,13 @@ from __future__ import annotations
 import backend_cases
 import numpy as np
 import pytest
-from backend_cases import CASES, FLOAT32_CASE, Case
+from backend_cases import CASES, FLOAT32_CASE, Case, worker_for
 
 import scratch
-from keras_equiv import backends
 
 pytestmark = pytest.mark.keras
 
-if not backends.installed("torch"):
-    pytest.skip("PyTorch is not installed (pip install -e '.[torch]')", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def worker():
-    from keras_equiv.remote import BackendWorker
-
-    with BackendWorker("torch") as torch_worker:
-        yield torch_worker
+worker = worker_for("torch")
 
 
 @pytest.mark.parametrize("case", [*CASES, FLOAT32_CASE], ids=lambda c: c.id)
